@@ -1,0 +1,1 @@
+"""The compliance gate: Aspects and a validation plugin that run the rule catalog (policies/)."""

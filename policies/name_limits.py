@@ -1,0 +1,75 @@
+"""Physical-name properties of CloudFormation types, with their AWS length and character limits.
+
+Used by the naming rule and by the stacks' naming helper, so a generated name that would break a
+limit is rejected before synthesis. Types whose name is scoped to a parent (an IAM inline policy
+inside its role) are not listed: they do not name anything in the account.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NameLimit:
+    prop: str
+    max_length: int
+    pattern: str
+    """A regular expression the whole name must match (AWS's allowed characters)."""
+    min_length: int = 1
+
+    def problems(self, name: str) -> list[str]:
+        found = []
+        if not self.min_length <= len(name) <= self.max_length:
+            found.append(f"is {len(name)} characters; AWS allows {self.min_length} to {self.max_length}")
+        if not re.fullmatch(self.pattern, name):
+            found.append(f"has characters or a shape AWS does not allow (must match {self.pattern})")
+        return found
+
+
+_DASHED = r"[A-Za-z0-9_-]+"
+_ALNUM_DASH = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_IAM = r"[\w+=,.@-]+"
+
+NAME_LIMITS: dict[str, NameLimit] = {
+    "AWS::S3::Bucket": NameLimit("BucketName", 63, r"[a-z0-9][a-z0-9.-]*[a-z0-9]", min_length=3),
+    "AWS::IAM::Role": NameLimit("RoleName", 64, _IAM),
+    "AWS::IAM::ManagedPolicy": NameLimit("ManagedPolicyName", 128, _IAM),
+    "AWS::IAM::InstanceProfile": NameLimit("InstanceProfileName", 128, _IAM),
+    "AWS::CodeBuild::Project": NameLimit("Name", 255, r"[A-Za-z0-9][A-Za-z0-9_-]*", min_length=2),
+    "AWS::CodeBuild::ReportGroup": NameLimit("Name", 128, r"[A-Za-z0-9][A-Za-z0-9_-]*", min_length=2),
+    "AWS::CodeBuild::Fleet": NameLimit("Name", 128, r"[A-Za-z0-9][A-Za-z0-9_-]*", min_length=2),
+    "AWS::CodePipeline::Pipeline": NameLimit("Name", 100, r"[A-Za-z0-9.@_-]+"),
+    "AWS::CodeDeploy::Application": NameLimit("ApplicationName", 100, r"[A-Za-z0-9.@_+=,/-]+"),
+    "AWS::CodeDeploy::DeploymentGroup": NameLimit("DeploymentGroupName", 100, r"[A-Za-z0-9.@_+=,/-]+"),
+    "AWS::CodeDeploy::DeploymentConfig": NameLimit("DeploymentConfigName", 100, r"[A-Za-z0-9.@_+=,/-]+"),
+    "AWS::CodeStarNotifications::NotificationRule": NameLimit("Name", 64, r"[A-Za-z0-9 _-]+"),
+    "AWS::ECR::Repository": NameLimit(
+        "RepositoryName", 256, r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*", min_length=2
+    ),
+    "AWS::ECS::Cluster": NameLimit("ClusterName", 255, _DASHED),
+    "AWS::ECS::Service": NameLimit("ServiceName", 255, _DASHED),
+    "AWS::ECS::TaskDefinition": NameLimit("Family", 255, _DASHED),
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": NameLimit("Name", 32, _ALNUM_DASH),
+    "AWS::ElasticLoadBalancingV2::TargetGroup": NameLimit("Name", 32, _ALNUM_DASH),
+    "AWS::EC2::SecurityGroup": NameLimit("GroupName", 255, r"[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]+"),
+    "AWS::Lambda::Function": NameLimit("FunctionName", 64, _DASHED),
+    "AWS::Logs::LogGroup": NameLimit("LogGroupName", 512, r"[.\-_/#A-Za-z0-9]+"),
+    "AWS::Logs::MetricFilter": NameLimit("FilterName", 512, r"[^:*]+"),
+    "AWS::Events::Rule": NameLimit("Name", 64, r"[.\-_A-Za-z0-9]+"),
+    "AWS::Events::EventBus": NameLimit("Name", 256, r"[/.\-_A-Za-z0-9]+"),
+    "AWS::CloudWatch::Alarm": NameLimit("AlarmName", 255, r"[^\x00-\x1f]+"),
+    "AWS::CloudWatch::CompositeAlarm": NameLimit("AlarmName", 255, r"[^\x00-\x1f]+"),
+    "AWS::CloudWatch::Dashboard": NameLimit("DashboardName", 255, _DASHED),
+    "AWS::SNS::Topic": NameLimit("TopicName", 256, _DASHED),
+    "AWS::SQS::Queue": NameLimit("QueueName", 80, _DASHED),
+    "AWS::SecretsManager::Secret": NameLimit("Name", 512, r"[A-Za-z0-9/_+=.@-]+"),
+    "AWS::SSM::Parameter": NameLimit("Name", 2048, r"[A-Za-z0-9/_.-]+"),
+    "AWS::DynamoDB::Table": NameLimit("TableName", 255, r"[A-Za-z0-9_.-]+", min_length=3),
+    "AWS::KMS::Alias": NameLimit("AliasName", 256, r"alias/[A-Za-z0-9/_-]+"),
+    "AWS::StepFunctions::StateMachine": NameLimit("StateMachineName", 80, r"[A-Za-z0-9_-]+"),
+    "AWS::CloudFormation::Stack": NameLimit("StackName", 128, r"[A-Za-z][A-Za-z0-9-]*"),
+}
+"""CloudFormation type -> its physical-name property and limits. `AWS::CloudFormation::Stack`
+stands for every stack: nested stack resources and the gate's stack pseudo-resource."""

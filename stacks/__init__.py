@@ -1,0 +1,1 @@
+"""Ordinary stacks and constructs of the CI/CD system."""

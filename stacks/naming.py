@@ -1,0 +1,83 @@
+"""Resource names: resource-type-environment-suffix, checked against AWS limits when made.
+
+Names that one account's stacks need to know about another's (roles that trust each other, the ECR
+repository, the CodeDeploy deployment group) are defined here once, so the pipeline and the
+environment stacks agree without cross-stack references.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from policies.name_limits import NAME_LIMITS
+from stacks.config import SUFFIX_KEY, ConfigError
+
+PIPELINE = "pipeline"
+"""The environment token of resources in the pipeline account, shared by every environment."""
+
+
+@dataclass(frozen=True)
+class Names:
+    suffix: str
+
+    def __call__(self, kind: str, environment: str, cfn_type: str | None = None) -> str:
+        """`kind-environment-suffix`, validated against `cfn_type`'s AWS name limits."""
+        name = f"{kind}-{environment}-{self.suffix}"
+        limit = NAME_LIMITS.get(cfn_type) if cfn_type else None
+        problems = limit.problems(name) if limit else []
+        if problems:
+            raise ConfigError(SUFFIX_KEY, self.suffix, f"a shorter suffix: {cfn_type} name {name!r} {problems[0]}")
+        return name
+
+    def stack(self, kind: str, environment: str) -> str:
+        return self(kind, environment, "AWS::CloudFormation::Stack")
+
+    def bucket(self, kind: str, environment: str, account: str) -> str:
+        """Bucket names are global: the account ID follows the suffix to keep them unique."""
+        name = f"{self(kind, environment)}-{account}"
+        problems = NAME_LIMITS["AWS::S3::Bucket"].problems(name)
+        if problems:
+            raise ConfigError(SUFFIX_KEY, self.suffix, f"a shorter suffix: bucket name {name!r} {problems[0]}")
+        return name
+
+    # -- names shared between the pipeline account and the environment accounts --
+
+    def deploy_role(self, environment: str) -> str:
+        """Role in a target account that the pipeline's deploy projects assume."""
+        return self("deploy-role", environment, "AWS::IAM::Role")
+
+    def deploy_project_role(self, app: str, environment: str) -> str:
+        """Role of the pipeline account's CodeBuild project that deploys `app` to `environment`."""
+        return self(f"deploy-{app}-role", environment, "AWS::IAM::Role")
+
+    def task_execution_role(self, app: str, environment: str) -> str:
+        return self(f"{app}-execution-role", environment, "AWS::IAM::Role")
+
+    def task_role(self, app: str, environment: str) -> str:
+        return self(f"{app}-task-role", environment, "AWS::IAM::Role")
+
+    def ecr_repository(self, app: str) -> str:
+        return self(f"{app}-ecr-repository", PIPELINE, "AWS::ECR::Repository")
+
+    def cluster(self, environment: str) -> str:
+        return self("ecs-cluster", environment, "AWS::ECS::Cluster")
+
+    def service(self, app: str, environment: str) -> str:
+        return self(f"{app}-ecs-service", environment, "AWS::ECS::Service")
+
+    def task_family(self, app: str, environment: str) -> str:
+        return self(f"{app}-task", environment, "AWS::ECS::TaskDefinition")
+
+    def codedeploy_application(self, app: str, environment: str) -> str:
+        return self(f"{app}-codedeploy-app", environment, "AWS::CodeDeploy::Application")
+
+    def deployment_group(self, app: str, environment: str) -> str:
+        return self(f"{app}-deployment-group", environment, "AWS::CodeDeploy::DeploymentGroup")
+
+    def event_bus(self) -> str:
+        """The pipeline account's bus that receives deployment events from target accounts."""
+        return self("cicd-event-bus", PIPELINE, "AWS::Events::EventBus")
+
+    def external_id(self, environment: str) -> str:
+        """External ID the deploy projects present to a target account's deploy role."""
+        return f"cicd-deploy-{environment}-{self.suffix}"
