@@ -1,1 +1,19 @@
-"""The compliance gate: Aspects and a validation plugin that run the rule catalog (policies/)."""
+"""The compliance gate: an Aspect and a validation plugin that run the rule catalog (policies/).
+
+Adopt it in any CDK app: create the App with GATE_CONTEXT in its context, call
+`run = apply_gate(app, suffix=...)`, then `sys.exit(synth(app, run))`; accept an exception with
+`acknowledge(scope, rule_id, reason, expires=...)`.
+"""
+
+from aspects.acknowledgements import AcknowledgementError, acknowledge
+from aspects.gate import GATE_CONTEXT, GATE_FAILED, GateRun, apply_gate, synth
+
+__all__ = [
+    "GATE_CONTEXT",
+    "GATE_FAILED",
+    "AcknowledgementError",
+    "GateRun",
+    "acknowledge",
+    "apply_gate",
+    "synth",
+]

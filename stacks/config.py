@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 from constructs import Node
 
@@ -158,7 +159,8 @@ def parse_config(context: dict[str, Any], suffix: Any) -> AppConfig:
     """Validate raw context values (keys without the `cicd:` prefix) into an AppConfig."""
     for key in context:
         if key not in KNOWN_KEYS:
-            raise ConfigError(NAMESPACE + key, context[key], f"one of {', '.join(sorted(NAMESPACE + k for k in KNOWN_KEYS))}")
+            known = ", ".join(sorted(NAMESPACE + k for k in KNOWN_KEYS))
+            raise ConfigError(NAMESPACE + key, context[key], f"one of {known}")
     suffix = _matching(SUFFIX_KEY, suffix, _SUFFIX, f"1 to {SUFFIX_MAX} lowercase letters or digits")
     region = context.get("region", REGION)
     if region != REGION:
@@ -268,16 +270,26 @@ def _application(index: int, raw: Any) -> Application:
             "desiredCount": "desired_count",
         },
     )
-    app = Application(**fields) if "name" in fields else None
-    if app is None:
+    if "name" not in fields:
         raise ConfigError(f"{key}.name", None, "an application name")
-    _matching(f"{key}.name", app.name, _APP_NAME, f"1 to {APP_NAME_MAX} lowercase letters or digits, starting with a letter")
-    _integer(f"{key}.containerPort", app.container_port, lambda p: 1024 <= p <= 65535, "a port from 1024 to 65535")
+    app = Application(**fields)
+    expected_name = f"1 to {APP_NAME_MAX} lowercase letters or digits, starting with a letter"
+    _matching(f"{key}.name", app.name, _APP_NAME, expected_name)
     _matching(f"{key}.healthCheckPath", app.health_check_path, _HEALTH_PATH, "an HTTP path starting with /")
-    cpu = _integer(f"{key}.cpu", app.cpu, FARGATE_MEMORY.__contains__, f"Fargate CPU units, one of {sorted(FARGATE_MEMORY)}")
-    _integer(f"{key}.memory", app.memory, FARGATE_MEMORY[cpu].__contains__, f"a Fargate memory size (MiB) valid for cpu {cpu}")
-    _integer(f"{key}.desiredCount", app.desired_count, lambda n: 1 <= n <= 10, "a task count from 1 to 10")
-    return app
+    cpu = _integer(f"{key}.cpu", app.cpu, FARGATE_MEMORY.__contains__, f"Fargate CPU units: {sorted(FARGATE_MEMORY)}")
+    return replace(
+        app,
+        cpu=cpu,
+        container_port=_integer(
+            f"{key}.containerPort", app.container_port, lambda p: 1024 <= p <= 65535, "a port from 1024 to 65535"
+        ),
+        memory=_integer(
+            f"{key}.memory", app.memory, FARGATE_MEMORY[cpu].__contains__, f"Fargate memory (MiB) valid for cpu {cpu}"
+        ),
+        desired_count=_integer(
+            f"{key}.desiredCount", app.desired_count, lambda n: 1 <= n <= 10, "a task count from 1 to 10"
+        ),
+    )
 
 
 def _source(raw: Any) -> Source | None:
@@ -310,7 +322,9 @@ def _environment(name: str, account: str, raw: Any) -> Environment:
     env = Environment(name=name, account=account, **{"traffic_shifting": DEFAULT_TRAFFIC[name], **fields})
     if env.traffic_shifting not in TRAFFIC_SHIFTING:
         raise ConfigError(f"{key}.trafficShifting", env.traffic_shifting, f"one of {', '.join(TRAFFIC_SHIFTING)}")
-    _integer(f"{key}.terminationWaitMinutes", env.termination_wait_minutes, lambda m: 0 <= m <= 120, "minutes from 0 to 120")
+    wait = env.termination_wait_minutes
+    wait = _integer(f"{key}.terminationWaitMinutes", wait, lambda m: 0 <= m <= 120, "minutes from 0 to 120")
+    env = replace(env, termination_wait_minutes=wait)
     if env.certificate_arn is not None:
         _matching(f"{key}.certificateArn", env.certificate_arn, _ARN, "an ACM certificate ARN")
     if env.egress not in EGRESS:

@@ -1,0 +1,91 @@
+"""Runs the rule catalog over resources and stacks: the code the Aspect and the plugin share."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aspects.acknowledgements import Acknowledgement, read
+from policies.catalog import RULES
+from policies.model import Resource, Rule, StackContext
+
+PASS, FAIL, ACKNOWLEDGED, NOT_APPLICABLE, EXEMPT = "pass", "fail", "acknowledged", "not_applicable", "exempt"
+STATUSES = (PASS, FAIL, ACKNOWLEDGED, NOT_APPLICABLE, EXEMPT)
+
+
+@dataclass(frozen=True)
+class Result:
+    """The verdict of one rule on one resource."""
+
+    rule_id: str
+    status: str
+    stack: str
+    logical_id: str
+    resource_type: str
+    path: str
+    messages: tuple[str, ...] = ()
+    reason: str = ""
+    """Why it is acknowledged or exempt."""
+    expires: str = ""
+    template: str = ""
+
+
+@dataclass
+class Evaluator:
+    """Evaluates resources with the catalog as of `today` (acknowledgements may expire)."""
+
+    rules: tuple[Rule, ...] = RULES
+    today: dt.date = field(default_factory=dt.date.today)
+
+    def resource(
+        self,
+        resource: Resource,
+        stack: StackContext,
+        acknowledgements: Iterable[Acknowledgement] = (),
+        template: str = "",
+    ) -> list[Result]:
+        by_rule: dict[str, Acknowledgement] = {}
+        for ack in acknowledgements:
+            by_rule.setdefault(ack.rule_id, ack)
+        return [self._verdict(rule, resource, stack, by_rule.get(rule.id), template) for rule in self.rules]
+
+    def template(
+        self, template: Mapping[str, Any], stack: StackContext, path: str = "", include_stack: bool = True
+    ) -> list[Result]:
+        """Every rule over every resource of a template, plus (unless nested) the stack itself."""
+        results = []
+        if include_stack:
+            results += self.resource(stack.stack_resource(), stack, read(template.get("Metadata")), path)
+        for logical_id, body in (template.get("Resources") or {}).items():
+            resource = Resource.from_template(logical_id, body)
+            results += self.resource(resource, stack, read(body.get("Metadata")), path)
+        return results
+
+    def _verdict(
+        self, rule: Rule, resource: Resource, stack: StackContext, ack: Acknowledgement | None, template: str
+    ) -> Result:
+        where = {
+            "rule_id": rule.id,
+            "stack": stack.name,
+            "logical_id": resource.logical_id,
+            "resource_type": resource.type,
+            "path": resource.path,
+            "template": template,
+        }
+        if not rule.applies_to(resource.type):
+            return Result(status=NOT_APPLICABLE, **where)
+        reason = rule.exempt(resource, stack) if rule.exempt else None
+        if reason:
+            return Result(status=EXEMPT, reason=reason, **where)
+        problems = tuple(rule.check(resource, stack))
+        if not problems:
+            return Result(status=PASS, **where)
+        if ack is None:
+            return Result(status=FAIL, messages=problems, **where)
+        expires = ack.expires.isoformat() if ack.expires else ""
+        if ack.expired(self.today):
+            expired = (*problems, f"acknowledgement expired on {expires}: {ack.reason}")
+            return Result(status=FAIL, messages=expired, reason=ack.reason, expires=expires, **where)
+        return Result(status=ACKNOWLEDGED, messages=problems, reason=ack.reason, expires=expires, **where)

@@ -1,0 +1,126 @@
+"""The public entry point: `apply_gate(app, suffix=...)` puts any CDK App under the compliance gate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import aws_cdk as cdk
+
+from aspects.evaluation import FAIL, Evaluator, Result
+from aspects.plugin import CompliancePlugin
+from aspects.report import write_reports
+from aspects.rule_aspect import ComplianceAspect
+from policies.catalog import RULES
+from policies.model import Rule
+
+GATE_FAILED = "ValidationFailed"
+"""Text of the error app.synth() raises when a validation plugin or an error annotation fails."""
+_ANNOTATIONS_IN_REPORT = "@aws-cdk/core:annotationsInValidationReport"
+GATE_CONTEXT = {
+    # Under the CLI, CDK leaves validation failures to the CLI ("process" mode, which only sets the
+    # exit code of jsii's Node process, and `--ignore-errors` skips). In "inmemory" mode synth()
+    # raises with the full report, which synth() below prints before exiting non-zero.
+    "@aws-cdk/core:appMode": "inmemory",
+    "@aws-cdk/core:failSynthOnValidationErrors": True,
+    _ANNOTATIONS_IN_REPORT: True,
+    "aws:cdk:enable-path-metadata": True,
+}
+"""Context that must win over the CLI's: pass it as the App's post_cli_context."""
+
+
+@dataclass
+class GateRun:
+    """State shared by the Aspect and the plugin during one synthesis."""
+
+    suffix: str
+    outdir: Path
+    evaluator: Evaluator
+    annotations_fail_synth: bool
+    annotated: set[tuple[str, str]] = field(default_factory=set)
+    paths: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(stack path, logical ID) -> construct path, as the Aspect saw them (for templates without path metadata)."""
+    results: list[Result] = field(default_factory=list)
+    report_paths: list[Path] = field(default_factory=list)
+
+    def rule(self, rule_id: str) -> Rule:
+        return next(rule for rule in self.evaluator.rules if rule.id == rule_id)
+
+    def with_path(self, result: Result, stack_path: str) -> Result:
+        """The result with its construct path, from the template or else from what the Aspect saw."""
+        if result.path:
+            return result
+        return replace(result, path=self.paths.get((stack_path, result.logical_id), ""))
+
+    def describe(self, result: Result) -> str:
+        rule = self.rule(result.rule_id)
+        where = f"construct {result.path or result.stack}, logical ID {result.logical_id}"
+        return f"[{rule.id}] {rule.title}: {'; '.join(result.messages)} ({where}). Fix: {rule.fix}"
+
+    def annotation(self, result: Result) -> str:
+        """The error text the Aspect attaches to a violating construct."""
+        self.annotated.add((result.path, result.rule_id))
+        rule = self.rule(result.rule_id)
+        return (
+            f"[{rule.id}] {rule.title}: {'; '.join(result.messages)} (logical ID {result.logical_id}). Fix: {rule.fix}"
+        )
+
+    def record(self, results: list[Result]) -> list[Result]:
+        """Keep the plugin's results, write the reports, return the violations still to be reported."""
+        self.results = results
+        self.report_paths = write_reports(self.outdir / "compliance", results, self.evaluator.rules, self.suffix)
+        failures = [result for result in results if result.status == FAIL]
+        if not self.annotations_fail_synth:
+            return failures
+        return [result for result in failures if (result.path, result.rule_id) not in self.annotated]
+
+    @property
+    def failures(self) -> list[Result]:
+        return [result for result in self.results if result.status == FAIL]
+
+    def failure_summary(self) -> str:
+        failures = self.failures
+        report = self.outdir / "compliance" / "report.md"
+        if not failures:
+            return f"synthesis failed on error annotations (see above); compliance report: {report}"
+        rules = sorted({result.rule_id for result in failures})
+        return (
+            f"compliance gate refused synthesis: {len(failures)} violation(s) of {', '.join(rules)} "
+            f"listed above; full report: {report}"
+        )
+
+
+def synth(app: cdk.App, run: GateRun) -> int:
+    """Synthesize `app` and return the exit code: 1, after printing every violation, when refused."""
+    refused = False
+    try:
+        app.synth()
+    except RuntimeError as error:
+        if GATE_FAILED not in str(error):
+            raise
+        refused = True
+        report = str(error).removeprefix(f"{GATE_FAILED}: ")
+        if not report.startswith("Validation failed."):  # otherwise CDK printed it already
+            print(report, file=sys.stderr)
+    if not refused and run.failures:  # an app created without GATE_CONTEXT: CDK printed nothing
+        refused = True
+        print("\n".join(run.describe(result) for result in run.failures), file=sys.stderr)
+    if refused:
+        print(f"error: {run.failure_summary()}", file=sys.stderr)
+    return 1 if refused else 0
+
+
+def apply_gate(app: cdk.App, *, suffix: str, rules: tuple[Rule, ...] = RULES, today: dt.date | None = None) -> GateRun:
+    """Enforce `rules` on every resource of `app`: an Aspect over the construct tree and a
+    validation plugin over the synthesized templates. Reports go to <outdir>/compliance/."""
+    run = GateRun(
+        suffix=suffix,
+        outdir=Path(app.outdir),
+        evaluator=Evaluator(rules=rules, today=today or dt.date.today()),
+        annotations_fail_synth=bool(app.node.try_get_context(_ANNOTATIONS_IN_REPORT)),
+    )
+    cdk.Aspects.of(app).add(ComplianceAspect(run), priority=cdk.AspectPriority.READONLY)
+    cdk.Validations.of(app).add_plugins(CompliancePlugin(run))
+    return run

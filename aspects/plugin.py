@@ -1,0 +1,130 @@
+"""Enforcement point 2: a validation plugin that runs the catalog over the synthesized templates.
+
+It sees what the Aspect cannot: property overrides, raw CfnResource, CfnInclude, nested stacks
+(through their asset templates) and stacks inside Stages.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import aws_cdk as cdk
+import jsii
+
+from aspects.evaluation import Result
+from policies.cfn_values import text
+from policies.model import STACK_TYPE, StackContext
+
+if TYPE_CHECKING:
+    from aspects.gate import GateRun
+
+PLUGIN_NAME = "compliance-gate"
+PLUGIN_VERSION = "1.0.0"
+
+
+@jsii.implements(cdk.IPolicyValidationPlugin)
+class CompliancePlugin:
+    def __init__(self, run: GateRun) -> None:
+        self._run = run
+
+    @property
+    def name(self) -> str:
+        return PLUGIN_NAME
+
+    @property
+    def version(self) -> str:
+        return PLUGIN_VERSION
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [rule.id for rule in self._run.evaluator.rules]
+
+    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        results: list[Result] = []
+        for stack in context.stack_templates:
+            results += self._evaluate_stack(stack)
+        violations = self._run.record(results)
+        return cdk.PolicyValidationPluginReport(
+            success=not violations,
+            violations=[self._violation(result) for result in violations],
+            plugin_version=PLUGIN_VERSION,
+        )
+
+    def _evaluate_stack(self, stack: cdk.PolicyValidationStack) -> list[Result]:
+        template_path = Path(stack.template_path)
+        artifact = _manifest_artifact(template_path)
+        properties = artifact.get("properties", {})
+        context = StackContext(
+            name=properties.get("stackName", template_path.name.removesuffix(".template.json")),
+            suffix=self._run.suffix,
+            account=stack.account_id,
+            region=stack.region,
+            termination_protection=bool(properties.get("terminationProtection")),
+            path=stack.stack_construct_path,
+        )
+        return self._evaluate_template(template_path, context)
+
+    def _evaluate_template(self, template_path: Path, context: StackContext, nested: bool = False) -> list[Result]:
+        """A template and, through their asset files, its nested stacks' templates."""
+        template = json.loads(template_path.read_text())
+        resources = template.get("Resources") or {}
+        context = replace(context, resources=resources)
+        results = self._run.evaluator.template(template, context, str(template_path), include_stack=not nested)
+        results = [self._run.with_path(result, context.path) for result in results]
+        for logical_id, body in resources.items():
+            nested_file = _nested_template(template_path.parent, body) if body.get("Type") == STACK_TYPE else None
+            if nested_file is not None:
+                child = replace(
+                    context,
+                    name=f"{context.name}/{logical_id}",
+                    path=(body.get("Metadata") or {}).get("aws:cdk:path", "").split(".NestedStack/")[0],
+                    termination_protection=False,
+                )
+                results += self._evaluate_template(nested_file, child, nested=True)
+        return results
+
+    def _violation(self, result: Result) -> cdk.PolicyViolation:
+        rule = self._run.rule(result.rule_id)
+        where = f"construct {result.path or '(unknown path)'}, logical ID {result.logical_id}"
+        resource = (
+            cdk.PolicyViolatingResource(construct_path=result.path or result.stack, locations=["(stack)"])
+            if result.resource_type == STACK_TYPE and result.logical_id == result.stack
+            else cdk.PolicyViolatingResource(
+                resource_logical_id=result.logical_id, template_path=result.template, locations=["Properties"]
+            )
+        )
+        return cdk.PolicyViolation(
+            rule_name=rule.id,
+            description=f"[{rule.id}] {rule.title}: {'; '.join(result.messages)} ({where})",
+            fix=rule.fix,
+            severity=rule.severity,
+            violating_resources=[resource],
+        )
+
+
+def _nested_template(directory: Path, body: dict[str, Any]) -> Path | None:
+    """The file of a nested stack's template: from asset metadata, or else from the assets manifests."""
+    asset_path = (body.get("Metadata") or {}).get("aws:asset:path")
+    if asset_path:
+        return directory / asset_path
+    url = text((body.get("Properties") or {}).get("TemplateURL")) or ""
+    object_key = url.rsplit("/", 1)[-1]
+    for manifest in directory.glob("*.assets.json"):
+        for asset in json.loads(manifest.read_text()).get("files", {}).values():
+            if any(d.get("objectKey") == object_key for d in asset.get("destinations", {}).values()):
+                return directory / asset["source"]["path"]
+    return None
+
+
+def _manifest_artifact(template_path: Path) -> dict[str, Any]:
+    """The stack's entry in the assembly manifest next to its template (stack name, protection)."""
+    manifest = template_path.parent / "manifest.json"
+    if not manifest.exists():
+        return {}
+    for artifact in json.loads(manifest.read_text()).get("artifacts", {}).values():
+        if artifact.get("properties", {}).get("templateFile") == template_path.name:
+            return artifact
+    return {}

@@ -1,0 +1,106 @@
+"""Reading CloudFormation values that may be intrinsics (Ref, Fn::Join, Fn::Sub, Fn::GetAtt).
+
+Every rule goes through these helpers instead of handling intrinsics itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+_PSEUDO = {"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
+_ACCOUNT_IN_ARN = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:(\d{12}|\$\{AWS::AccountId\}):")
+
+
+def text(value: Any) -> str | None:
+    """The value as text, with unresolvable parts written `${Ref}`/`${Logical.Attr}`; None if not text."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str | int | float):
+        return str(value)
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    ((function, argument),) = value.items()
+    if function == "Ref":
+        return _PSEUDO.get(argument, f"${{{argument}}}")
+    if function == "Fn::GetAtt":
+        target = argument if isinstance(argument, str) else ".".join(map(str, argument))
+        return f"${{{target}}}"
+    if function == "Fn::Join" and isinstance(argument, list) and len(argument) == 2:
+        parts = [text(part) for part in argument[1]] if isinstance(argument[1], list) else [None]
+        return None if None in parts or not isinstance(argument[0], str) else argument[0].join(parts)
+    if function == "Fn::Sub":
+        template = argument if isinstance(argument, str) else argument[0]
+        return re.sub(r"\$\{(AWS::Partition|AWS::URLSuffix)\}", lambda m: _PSEUDO[m.group(1)], template)
+    return None
+
+
+def is_literal(value: Any) -> bool:
+    """True when the value contains no intrinsic function at all."""
+    if isinstance(value, dict):
+        return not any(key == "Ref" or key.startswith("Fn::") for key in value) and all(
+            is_literal(item) for item in value.values()
+        )
+    if isinstance(value, list):
+        return all(is_literal(item) for item in value)
+    return True
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def is_true(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def ref_target(value: Any) -> str | None:
+    """The logical ID a `Ref` or `Fn::GetAtt` points at, else None."""
+    if isinstance(value, dict) and "Ref" in value:
+        return value["Ref"]
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        target = value["Fn::GetAtt"]
+        return target[0] if isinstance(target, list) else str(target).split(".")[0]
+    return None
+
+
+def principal_accounts(principal: Any) -> Iterator[str]:
+    """Account IDs a policy principal admits: 12 digits, `${AWS::AccountId}` for this account,
+    `*` for anyone, `?` for a value that cannot be read. Service and federated principals admit none."""
+    if principal == "*":
+        yield "*"
+        return
+    if not isinstance(principal, dict):
+        return
+    for kind, values in principal.items():
+        if kind != "AWS":
+            continue
+        for value in as_list(values):
+            yield _account_of(value)
+
+
+def _account_of(value: Any) -> str:
+    if isinstance(value, dict) and value.get("Ref") == "AWS::AccountId":
+        return "${AWS::AccountId}"
+    literal = text(value)
+    if literal is None:
+        return "?"
+    if literal == "*" or re.fullmatch(r"\d{12}|\$\{AWS::AccountId\}", literal):
+        return literal
+    match = _ACCOUNT_IN_ARN.match(literal)
+    return match.group(1) if match else "?"
+
+
+def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any, Any]]:
+    """Every (location, key, value) below a properties mapping, depth first."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            location = f"{path}.{key}" if path else str(key)
+            yield location, key, item
+            yield from walk(item, location)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from walk(item, f"{path}[{index}]")

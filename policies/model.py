@@ -1,0 +1,79 @@
+"""What a rule is, what it looks at, and what it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+STACK_TYPE = "AWS::CloudFormation::Stack"
+"""Each stack is also evaluated as a pseudo-resource of this type (properties StackName,
+TerminationProtection), so stack-level policy reads like any other rule."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource of a synthesized template, as the rules see it."""
+
+    logical_id: str
+    type: str
+    properties: Mapping[str, Any] = field(default_factory=dict)
+    deletion_policy: str | None = None
+    update_replace_policy: str | None = None
+    path: str = ""
+    """Construct path (`aws:cdk:path` metadata), empty when unknown."""
+
+    @classmethod
+    def from_template(cls, logical_id: str, body: Mapping[str, Any]) -> Resource:
+        return cls(
+            logical_id=logical_id,
+            type=body.get("Type", ""),
+            properties=body.get("Properties") or {},
+            deletion_policy=body.get("DeletionPolicy"),
+            update_replace_policy=body.get("UpdateReplacePolicy"),
+            path=(body.get("Metadata") or {}).get("aws:cdk:path", ""),
+        )
+
+
+@dataclass(frozen=True)
+class StackContext:
+    """What a rule may know about the stack around a resource."""
+
+    name: str
+    suffix: str
+    account: str | None = None
+    """None when the stack is environment-agnostic (the template says `Ref AWS::AccountId`)."""
+    region: str | None = None
+    termination_protection: bool = False
+    path: str = ""
+    resources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """The template's Resources section, for rules that must follow a Ref to another resource."""
+
+    def stack_resource(self) -> Resource:
+        return Resource(
+            logical_id=self.name,
+            type=STACK_TYPE,
+            properties={"StackName": self.name, "TerminationProtection": self.termination_protection},
+            path=self.path,
+        )
+
+
+Check = Callable[[Resource, StackContext], list[str]]
+"""A rule's function: the problems it finds (empty when compliant)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    severity: str
+    rationale: str
+    fix: str
+    check: Check
+    resource_types: frozenset[str] | None = None
+    """None: the rule applies to every resource type."""
+    exempt: Callable[[Resource, StackContext], str | None] | None = None
+    """Optional: a reason this applicable resource cannot comply (reported, never silent)."""
+
+    def applies_to(self, resource_type: str) -> bool:
+        return self.resource_types is None or resource_type in self.resource_types

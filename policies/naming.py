@@ -1,0 +1,58 @@
+"""CMP005: named resources follow resource-type-environment-suffix within AWS name limits."""
+
+from __future__ import annotations
+
+import re
+
+from policies.cfn_values import text
+from policies.model import STACK_TYPE, Resource, Rule, StackContext
+from policies.name_limits import NAME_LIMITS
+
+_CDK_INTERNAL = re.compile(r"(^|/)(Custom::[A-Za-z0-9]+CustomResourceProvider|[A-Za-z0-9]*[0-9a-f]{32})(/|$)")
+"""Singleton providers CDK adds by itself (auto-delete objects, log retention, AwsCustomResource...)."""
+
+
+def exempt(resource: Resource, stack: StackContext) -> str | None:
+    limit = NAME_LIMITS[resource.type]
+    if limit.prop in resource.properties:
+        return None
+    if resource.type == STACK_TYPE and resource.logical_id != stack.name:
+        return "nested stack: CloudFormation names it after its parent stack, which carries the suffix"
+    if _CDK_INTERNAL.search(resource.path):
+        return "CDK-internal provider resource: CDK offers no way to name it"
+    return None
+
+
+def check(resource: Resource, stack: StackContext) -> list[str]:
+    limit = NAME_LIMITS[resource.type]
+    value = resource.properties.get(limit.prop)
+    if value is None:
+        return [f"{limit.prop} is not set; name it <resource-type>-<environment>-{stack.suffix}"]
+    name = text(value)
+    if name is None:
+        return [f"{limit.prop} is computed by an intrinsic the gate cannot read: {value!r}"]
+    tokens = re.split(r"[^A-Za-z0-9]+", name)
+    problems = []
+    if stack.suffix not in tokens[2:]:
+        problems.append(
+            f"{limit.prop} {name!r} does not follow resource-type-environment-suffix "
+            f"with the environmentSuffix {stack.suffix!r} as a dash-separated token"
+        )
+    if "${" not in name:
+        problems += [f"{limit.prop} {name!r} {problem}" for problem in limit.problems(name)]
+    return problems
+
+
+RULE = Rule(
+    id="CMP005",
+    title="Resources are named resource-type-environment-suffix",
+    severity="LOW",
+    rationale=(
+        "Several copies of the system (per pull request, per tester) share accounts; the "
+        "environmentSuffix in every physical name keeps them apart and tells whose a resource is."
+    ),
+    fix="Set the resource's name property with stacks.naming.Names (kind-environment-suffix), within the AWS limit.",
+    check=check,
+    resource_types=frozenset(NAME_LIMITS),
+    exempt=exempt,
+)

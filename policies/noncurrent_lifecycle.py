@@ -1,0 +1,69 @@
+"""CMP003: versioned buckets expire noncurrent versions after 90 days; artifact stores are versioned."""
+
+from __future__ import annotations
+
+from policies.cfn_values import as_list, ref_target
+from policies.model import Resource, Rule, StackContext
+
+RETENTION_DAYS = 90
+_NARROWING = ("Prefix", "TagFilters", "Filter", "ObjectSizeGreaterThan", "ObjectSizeLessThan")
+
+
+def is_versioned(bucket_properties: dict) -> bool:
+    return (bucket_properties.get("VersioningConfiguration") or {}).get("Status") == "Enabled"
+
+
+def _expires_all_noncurrent(rule: dict) -> bool:
+    expiration = rule.get("NoncurrentVersionExpiration") or {}
+    days = expiration.get("NoncurrentDays", rule.get("NoncurrentVersionExpirationInDays"))
+    return rule.get("Status") == "Enabled" and days == RETENTION_DAYS and not any(k in rule for k in _NARROWING)
+
+
+def _check_bucket(resource: Resource) -> list[str]:
+    if not is_versioned(resource.properties):
+        return []
+    rules = as_list((resource.properties.get("LifecycleConfiguration") or {}).get("Rules"))
+    if any(isinstance(rule, dict) and _expires_all_noncurrent(rule) for rule in rules):
+        return []
+    return [
+        f"versioned bucket has no enabled whole-bucket lifecycle rule with "
+        f"NoncurrentVersionExpiration.NoncurrentDays = {RETENTION_DAYS}"
+    ]
+
+
+def _check_pipeline(resource: Resource, stack: StackContext) -> list[str]:
+    stores = [resource.properties.get("ArtifactStore")]
+    stores += [item.get("ArtifactStore") for item in as_list(resource.properties.get("ArtifactStores"))]
+    problems = []
+    for store in filter(None, stores):
+        bucket_id = ref_target(store.get("Location"))
+        bucket = stack.resources.get(bucket_id or "")
+        if bucket is None:
+            location = store.get("Location")
+            problems.append(f"artifact store {location!r} is not a bucket of this stack: versioning unverifiable")
+        elif not is_versioned(bucket.get("Properties") or {}):
+            problems.append(f"artifact store bucket {bucket_id} is not versioned")
+    return problems
+
+
+def check(resource: Resource, stack: StackContext) -> list[str]:
+    if resource.type == "AWS::CodePipeline::Pipeline":
+        return _check_pipeline(resource, stack)
+    return _check_bucket(resource)
+
+
+RULE = Rule(
+    id="CMP003",
+    title="Noncurrent versions expire after 90 days; pipeline artifact stores are versioned",
+    severity="MEDIUM",
+    rationale=(
+        "Old artifact versions are kept 90 days for audit and rollback, then deleted so storage "
+        "does not grow without bound. An unversioned artifact store loses that history."
+    ),
+    fix=(
+        "On the bucket: versioned=True and lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration="
+        "Duration.days(90))] with no prefix or tag filter; give the pipeline a versioned artifact bucket of its stack."
+    ),
+    check=check,
+    resource_types=frozenset({"AWS::S3::Bucket", "AWS::CodePipeline::Pipeline"}),
+)

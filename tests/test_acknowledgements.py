@@ -1,0 +1,73 @@
+"""Exceptions: acknowledged with a reason and an optional expiry, reported, and void once expired."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_sns as sns
+
+from aspects import AcknowledgementError, acknowledge, apply_gate
+from aspects.evaluation import ACKNOWLEDGED, FAIL
+from tests.gate_cases import ENV
+from tests.support import context
+
+REASON = "The topic is created by a vendor construct that cannot be named yet."
+
+
+def synth(tmp_path: Path, expires: str | None = None, today: dt.date | None = None):
+    app = cdk.App(context=context(**{"aws:cdk:enable-path-metadata": True}), outdir=str(tmp_path))
+    stack = cdk.Stack(app, "ack-stack-dev", env=ENV)
+    topic = sns.Topic(stack, "Unnamed")
+    acknowledge(topic, "CMP005", REASON, expires=expires)
+    run = apply_gate(app, suffix="dev", today=today)
+    try:
+        app.synth()
+        error = ""
+    except RuntimeError as failure:
+        error = str(failure)
+    results = [r for r in run.results if r.rule_id == "CMP005" and "/Unnamed/" in r.path + "/"]
+    return results, error
+
+
+def test_acknowledged_violation_passes_and_is_reported(tmp_path: Path) -> None:
+    (result,), error = synth(tmp_path, expires="2099-12-31")
+    assert error == ""
+    assert result.status == ACKNOWLEDGED and result.reason == REASON and result.expires == "2099-12-31"
+    report = (tmp_path / "compliance" / "report.md").read_text()
+    assert "## Acknowledged exceptions (1)" in report and REASON in report
+    sarif = json.loads((tmp_path / "compliance" / "report.sarif").read_text())
+    (finding,) = sarif["runs"][0]["results"]
+    assert finding["suppressions"][0]["justification"] == REASON
+
+
+def test_expired_acknowledgement_is_a_violation_again(tmp_path: Path) -> None:
+    (result,), error = synth(tmp_path, expires="2026-01-31", today=dt.date(2026, 2, 1))
+    assert "ValidationFailed" in error
+    assert result.status == FAIL
+    assert "acknowledgement expired on 2026-01-31" in result.messages[-1]
+
+
+def test_acknowledgement_is_written_into_the_template(tmp_path: Path) -> None:
+    synth(tmp_path)
+    template = json.loads((tmp_path / "ack-stack-dev.template.json").read_text())
+    (topic,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::SNS::Topic"]
+    assert topic["Metadata"]["compliance:acknowledgements"] == [{"rule": "CMP005", "reason": REASON}]
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "reason", "expires", "complaint"),
+    [
+        ("CMP999", REASON, None, "not in the catalog"),
+        ("CMP005", "legacy", None, "at least one sentence"),
+        ("CMP005", "We need this for now because of reasons", None, "ending with a full stop"),
+        ("CMP005", REASON, "next tuesday", "is not YYYY-MM-DD"),
+    ],
+)
+def test_acknowledgement_needs_a_rule_a_sentence_and_a_date(rule_id, reason, expires, complaint) -> None:
+    stack = cdk.Stack(cdk.App(), "s")
+    with pytest.raises(AcknowledgementError, match=complaint):
+        acknowledge(stack, rule_id, reason, expires=expires)

@@ -1,0 +1,45 @@
+"""The gate's three reports, written on every synthesis."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from aspects.evaluation import STATUSES
+from policies.catalog import RULES
+from tests.gate_cases import GateCases
+
+
+@pytest.fixture(scope="module")
+def report(gate_cases: GateCases) -> dict:
+    return json.loads((gate_cases.outdir / "compliance" / "report.json").read_text())
+
+
+def test_json_has_every_rule_for_every_resource(report: dict) -> None:
+    resources = {(r["template"], r["logical_id"]) for r in report["results"]}
+    assert len(report["results"]) == len(resources) * len(RULES)
+    assert report["passed"] is False
+    assert set(report["totals"]) == set(STATUSES)
+    assert set(report["byRule"]) == {rule.id for rule in RULES}
+    assert {"gate-cases-dev", "region-stack-dev"} <= set(report["byStack"])
+    assert sum(report["totals"].values()) == len(report["results"])
+
+
+def test_markdown_starts_with_summary_then_findings_with_fixes(gate_cases: GateCases) -> None:
+    markdown = (gate_cases.outdir / "compliance" / "report.md").read_text()
+    assert markdown.startswith("# Compliance gate report: FAILED")
+    assert markdown.index("| Rule |") < markdown.index("## Violations")
+    assert "gate-cases-dev/CMP002-l2/Resource" in markdown
+    assert "  - Fix: Set encryption=s3.BucketEncryption.S3_MANAGED" in markdown
+
+
+def test_sarif_has_one_result_per_finding_and_rule_metadata(gate_cases: GateCases) -> None:
+    sarif = json.loads((gate_cases.outdir / "compliance" / "report.sarif").read_text())
+    assert sarif["version"] == "2.1.0"
+    (run,) = sarif["runs"]
+    assert [rule["id"] for rule in run["tool"]["driver"]["rules"]] == [rule.id for rule in RULES]
+    failures = [r for r in gate_cases.run.results if r.status == "fail"]
+    assert len(run["results"]) == len(failures)
+    names = {loc["logicalLocations"][0]["fullyQualifiedName"] for res in run["results"] for loc in res["locations"]}
+    assert "gate-cases-dev/CMP006-raw" in names
