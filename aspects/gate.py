@@ -9,11 +9,11 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
-from aspects.evaluation import FAIL, Evaluator, Result
 from aspects.plugin import CompliancePlugin
 from aspects.report import write_reports
 from aspects.rule_aspect import ComplianceAspect
 from policies.catalog import RULES
+from policies.evaluation import FAIL, Evaluator, Result
 from policies.model import Rule
 
 GATE_FAILED = "ValidationFailed"

@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import aws_cdk as cdk
 import jsii
 
-from aspects.evaluation import Result
-from policies.cfn_values import text
+from policies.assembly import nested_template, stack_context
+from policies.evaluation import Result
 from policies.model import STACK_TYPE, StackContext
 
 if TYPE_CHECKING:
@@ -55,27 +55,17 @@ class CompliancePlugin:
 
     def _evaluate_stack(self, stack: cdk.PolicyValidationStack) -> list[Result]:
         template_path = Path(stack.template_path)
-        artifact = _manifest_artifact(template_path)
-        properties = artifact.get("properties", {})
-        context = StackContext(
-            name=properties.get("stackName", template_path.name.removesuffix(".template.json")),
-            suffix=self._run.suffix,
-            account=stack.account_id,
-            region=stack.region,
-            termination_protection=bool(properties.get("terminationProtection")),
-            path=stack.stack_construct_path,
-        )
+        context = replace(stack_context(template_path, self._run.suffix), path=stack.stack_construct_path)
         return self._evaluate_template(template_path, context)
 
     def _evaluate_template(self, template_path: Path, context: StackContext, nested: bool = False) -> list[Result]:
         """A template and, through their asset files, its nested stacks' templates."""
         template = json.loads(template_path.read_text())
-        resources = template.get("Resources") or {}
-        context = replace(context, resources=resources)
+        context = replace(context, resources=template.get("Resources") or {})
         results = self._run.evaluator.template(template, context, str(template_path), include_stack=not nested)
         results = [self._run.with_path(result, context.path) for result in results]
-        for logical_id, body in resources.items():
-            nested_file = _nested_template(template_path.parent, body) if body.get("Type") == STACK_TYPE else None
+        for logical_id, body in context.resources.items():
+            nested_file = nested_template(template_path.parent, body) if body.get("Type") == STACK_TYPE else None
             if nested_file is not None:
                 child = replace(
                     context,
@@ -103,28 +93,3 @@ class CompliancePlugin:
             severity=rule.severity,
             violating_resources=[resource],
         )
-
-
-def _nested_template(directory: Path, body: dict[str, Any]) -> Path | None:
-    """The file of a nested stack's template: from asset metadata, or else from the assets manifests."""
-    asset_path = (body.get("Metadata") or {}).get("aws:asset:path")
-    if asset_path:
-        return directory / asset_path
-    url = text((body.get("Properties") or {}).get("TemplateURL")) or ""
-    object_key = url.rsplit("/", 1)[-1]
-    for manifest in directory.glob("*.assets.json"):
-        for asset in json.loads(manifest.read_text()).get("files", {}).values():
-            if any(d.get("objectKey") == object_key for d in asset.get("destinations", {}).values()):
-                return directory / asset["source"]["path"]
-    return None
-
-
-def _manifest_artifact(template_path: Path) -> dict[str, Any]:
-    """The stack's entry in the assembly manifest next to its template (stack name, protection)."""
-    manifest = template_path.parent / "manifest.json"
-    if not manifest.exists():
-        return {}
-    for artifact in json.loads(manifest.read_text()).get("artifacts", {}).values():
-        if artifact.get("properties", {}).get("templateFile") == template_path.name:
-            return artifact
-    return {}

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from aspects.evaluation import ACKNOWLEDGED, EXEMPT, FAIL, STATUSES, Result
+from policies.evaluation import ACKNOWLEDGED, EXEMPT, FAIL, STATUSES, Result
 from policies.model import Rule
 
 TOOL = "compliance-gate"

@@ -9,8 +9,8 @@ import aws_cdk as cdk
 import jsii
 from constructs import IConstruct
 
-from aspects.acknowledgements import METADATA_KEY, read
-from aspects.evaluation import FAIL
+from policies.acknowledgement import METADATA_KEY, read
+from policies.evaluation import FAIL
 from policies.model import Resource, StackContext
 
 if TYPE_CHECKING:

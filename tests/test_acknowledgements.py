@@ -11,7 +11,7 @@ import pytest
 from aws_cdk import aws_sns as sns
 
 from aspects import AcknowledgementError, acknowledge, apply_gate
-from aspects.evaluation import ACKNOWLEDGED, FAIL
+from policies.evaluation import ACKNOWLEDGED, FAIL
 from tests.gate_cases import ENV
 from tests.support import context
 

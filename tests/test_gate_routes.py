@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from aspects import GATE_FAILED
-from aspects.evaluation import FAIL, PASS
+from policies.evaluation import FAIL, PASS
 from tests.gate_cases import RESOURCE_CASES, GateCases
 
 CASES = [(case.rule_id, route) for case in RESOURCE_CASES for route in case.routes]

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from aspects.evaluation import STATUSES
 from policies.catalog import RULES
+from policies.evaluation import STATUSES
 from tests.gate_cases import GateCases
 
 

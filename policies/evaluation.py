@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aspects.acknowledgements import Acknowledgement, read
+from policies.acknowledgement import Acknowledgement, read
 from policies.catalog import RULES
 from policies.model import Resource, Rule, StackContext
 

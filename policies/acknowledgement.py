@@ -1,0 +1,72 @@
+"""Acknowledged exceptions as they are recorded in templates: resource (or template) Metadata.
+
+An acknowledgement names a rule, gives a reason and may expire; expired, it no longer counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+METADATA_KEY = "compliance:acknowledgements"
+MIN_REASON_WORDS = 6
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    rule_id: str
+    reason: str
+    expires: dt.date | None = None
+
+    def expired(self, today: dt.date) -> bool:
+        return self.expires is not None and self.expires < today
+
+    def to_metadata(self) -> dict[str, str]:
+        entry = {"rule": self.rule_id, "reason": self.reason}
+        if self.expires:
+            entry["expires"] = self.expires.isoformat()
+        return entry
+
+    @classmethod
+    def from_metadata(cls, entry: Mapping[str, Any]) -> Acknowledgement:
+        expires = entry.get("expires")
+        return cls(entry["rule"], entry["reason"], dt.date.fromisoformat(expires) if expires else None)
+
+
+def read(metadata: Mapping[str, Any] | None) -> list[Acknowledgement]:
+    """The acknowledgements recorded in a resource's or a template's Metadata section."""
+    return [Acknowledgement.from_metadata(entry) for entry in (metadata or {}).get(METADATA_KEY) or []]
+
+
+class AcknowledgementError(ValueError):
+    """An acknowledgement without a proper rule, reason or date."""
+
+
+def validated(
+    rule_id: str, reason: str, expires: dt.date | str | None, known_rules: set[str], where: str
+) -> Acknowledgement:
+    """An Acknowledgement, or AcknowledgementError saying what is missing."""
+    if rule_id not in known_rules:
+        raise AcknowledgementError(f"acknowledgement: rule {rule_id!r} is not in the catalog: {sorted(known_rules)}")
+    if len(reason.split()) < MIN_REASON_WORDS or not re.search(r"[.!]$", reason.strip()):
+        raise AcknowledgementError(
+            f"acknowledgement of {rule_id} on {where}: reason {reason!r} must be at least one "
+            f"sentence of {MIN_REASON_WORDS} or more words, ending with a full stop"
+        )
+    if isinstance(expires, str):
+        try:
+            expires = dt.date.fromisoformat(expires)
+        except ValueError as error:
+            raise AcknowledgementError(
+                f"acknowledgement of {rule_id}: expires {expires!r} is not YYYY-MM-DD"
+            ) from error
+    return Acknowledgement(rule_id, reason.strip(), expires)
+
+
+def checkov_skip(acknowledgement: Acknowledgement) -> dict[str, str]:
+    """The same exception in checkov's own `Metadata.checkov.skip` form, so checkov shows it as skipped."""
+    expiry = f" (until {acknowledgement.expires.isoformat()})" if acknowledgement.expires else ""
+    return {"id": acknowledgement.rule_id, "comment": acknowledgement.reason + expiry}

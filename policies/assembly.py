@@ -1,0 +1,67 @@
+"""Reading a synthesized cloud assembly (cdk.out): a template's stack context and nested templates.
+
+Shared by the validation plugin and the checkov checks, which both start from template files.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from policies.cfn_values import text
+from policies.model import StackContext
+
+
+def _json(path: Path) -> dict[str, Any]:
+    """Parsed once per version of the file: checkov asks for the same template for every resource."""
+    stat = path.stat()
+    return _parse(path, stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _parse(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+def stack_artifact(template_path: Path) -> dict[str, Any]:
+    """The stack's entry in the assembly manifest next to its template, or {} (nested templates)."""
+    manifest = template_path.parent / "manifest.json"
+    if not manifest.exists():
+        return {}
+    for artifact in _json(manifest).get("artifacts", {}).values():
+        if artifact.get("properties", {}).get("templateFile") == template_path.name:
+            return artifact
+    return {}
+
+
+def stack_context(template_path: Path, suffix: str) -> StackContext:
+    """What the manifest says of the stack a template belongs to, with the template's resources."""
+    artifact = stack_artifact(template_path)
+    properties = artifact.get("properties", {})
+    environment = artifact.get("environment", "aws://unknown-account/unknown-region")
+    account, _, region = environment.removeprefix("aws://").partition("/")
+    return StackContext(
+        name=properties.get("stackName", template_path.name.split(".")[0]),
+        suffix=suffix,
+        account=None if account.startswith("unknown") else account,
+        region=None if region.startswith("unknown") else region,
+        termination_protection=bool(properties.get("terminationProtection")),
+        path=artifact.get("displayName", ""),
+        resources=_json(template_path).get("Resources") or {},
+    )
+
+
+def nested_template(directory: Path, body: dict[str, Any]) -> Path | None:
+    """The file of a nested stack's template: from asset metadata, or else from the assets manifests."""
+    asset_path = (body.get("Metadata") or {}).get("aws:asset:path")
+    if asset_path:
+        return directory / asset_path
+    url = text((body.get("Properties") or {}).get("TemplateURL")) or ""
+    object_key = url.rsplit("/", 1)[-1]
+    for manifest in directory.glob("*.assets.json"):
+        for asset in _json(manifest).get("files", {}).values():
+            if any(d.get("objectKey") == object_key for d in asset.get("destinations", {}).values()):
+                return directory / asset["source"]["path"]
+    return None

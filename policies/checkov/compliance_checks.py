@@ -1,0 +1,70 @@
+"""One checkov check per catalog rule, calling the same rule function as the gate.
+
+checkov hands a check one resource; the adapter reads that resource's template and the assembly
+manifest from cdk.out (CDK_OUT, default ./cdk.out) for the stack context the rule needs, and the
+environmentSuffix from the gate's last report. Acknowledged findings carry checkov's own skip
+metadata, so checkov lists them as skipped with the written reason. Stack-level facets (region,
+termination protection, stack name) are not resources: checkov cannot see them; the gate can.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from functools import cache
+from pathlib import Path
+
+from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck
+from checkov.common.models.enums import CheckCategories, CheckResult
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from policies.acknowledgement import read
+from policies.assembly import stack_context
+from policies.catalog import RULES
+from policies.evaluation import ACKNOWLEDGED, EXEMPT, FAIL, PASS, Evaluator
+from policies.model import Resource, Rule
+
+_CHECKOV_RESULT = {PASS: CheckResult.PASSED, ACKNOWLEDGED: CheckResult.PASSED, EXEMPT: CheckResult.PASSED}
+
+
+def cdk_out() -> Path:
+    return Path(os.environ.get("CDK_OUT", "cdk.out")).resolve()
+
+
+@cache
+def environment_suffix(directory: Path) -> str:
+    report = directory / "compliance" / "report.json"
+    if "ENVIRONMENT_SUFFIX" in os.environ or not report.exists():
+        return os.environ.get("ENVIRONMENT_SUFFIX", "dev")
+    return json.loads(report.read_text())["environmentSuffix"]
+
+
+class RuleCheck(BaseResourceCheck):
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        super().__init__(
+            name=f"{rule.title} ({rule.severity})",
+            id=rule.id,
+            categories=[CheckCategories.CONVENTION],
+            supported_resources=sorted(rule.resource_types) if rule.resource_types else ["*"],
+            guideline=rule.fix,
+        )
+
+    def scan_resource_conf(self, conf: dict) -> CheckResult:
+        # entity_path is "<file relative to the scanned directory>:<type>:<logical ID>"
+        relative, logical_id = self.entity_path.split(":", 1)[0], self.entity_path.rsplit(":", 1)[1]
+        directory = cdk_out()
+        template = directory / relative.lstrip("/")
+        context = stack_context(template, environment_suffix(directory))
+        body = context.resources[logical_id]
+        resource = Resource.from_template(logical_id, body)
+        (result,) = Evaluator(rules=(self.rule,)).resource(resource, context, read(body.get("Metadata")))
+        if result.status == FAIL:
+            self.details.extend(result.messages)
+            return CheckResult.FAILED
+        return _CHECKOV_RESULT.get(result.status, CheckResult.UNKNOWN)
+
+
+checks = [RuleCheck(rule) for rule in RULES]
