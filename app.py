@@ -12,33 +12,45 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
 
-from aspects import GATE_CONTEXT, apply_gate, synth
+from aspects import GATE_CONTEXT, GateRun, apply_gate, synth
 from stacks.config import AppConfig, ConfigError, load_config
 from stacks.system import build_system
 
 CDK_JSON = Path(__file__).with_name("cdk.json")
+Build = Callable[[cdk.App, AppConfig], Any]
 
 
-def new_app() -> cdk.App:
-    """cdk.json's context as defaults (the CLI's, with its -c values, overrides them); the gate's wins."""
-    context = json.loads(CDK_JSON.read_text())["context"]
-    outdir = None if "CDK_OUTDIR" in os.environ else "cdk.out"
-    return cdk.App(context=context, post_cli_context=GATE_CONTEXT, outdir=outdir)
+def new_app(outdir: str | None = None, **context: Any) -> cdk.App:
+    """cdk.json's context as defaults (the CLI's, with its -c values, and `context` override them);
+    the gate's context wins over all."""
+    defaults = {**json.loads(CDK_JSON.read_text())["context"], **context}
+    if outdir is None and "CDK_OUTDIR" not in os.environ:
+        outdir = "cdk.out"
+    return cdk.App(context=defaults, post_cli_context=GATE_CONTEXT, outdir=outdir)
 
 
-def main(build: Callable[[cdk.App, AppConfig], object] = build_system) -> int:
-    """Synthesize what `build` adds to the app; 2 on bad configuration, 1 when the gate refuses."""
+def assemble(app: cdk.App, build: Build = build_system) -> tuple[AppConfig, Any, GateRun]:
+    """Validate the configuration, build the stacks, and put them under the gate and cdk-nag."""
+    config = load_config(app.node)
+    built = build(app, config)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return config, built, apply_gate(app, suffix=config.suffix)
+
+
+def main(build: Build = build_system) -> int:
+    """Synthesize; exit 2 on bad configuration, 1 when the gate or cdk-nag refuses."""
     app = new_app()
     try:
-        config = load_config(app.node)
-        build(app, config)
+        _, _, gate = assemble(app, build)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    return synth(app, apply_gate(app, suffix=config.suffix))
+    return synth(app, gate)
 
 
 if __name__ == "__main__":

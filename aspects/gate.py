@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -48,11 +48,17 @@ class GateRun:
     def rule(self, rule_id: str) -> Rule:
         return next(rule for rule in self.evaluator.rules if rule.id == rule_id)
 
-    def with_path(self, result: Result, stack_path: str) -> Result:
-        """The result with its construct path, from the template or else from what the Aspect saw."""
-        if result.path:
-            return result
-        return replace(result, path=self.paths.get((stack_path, result.logical_id), ""))
+    def with_paths(self, template: dict, stack_path: str) -> dict:
+        """The template with each resource's construct path: its own `aws:cdk:path` metadata, or else
+        the path the Aspect saw (apps synthesized without path metadata); rules and reports need it."""
+        resources = {}
+        for logical_id, body in (template.get("Resources") or {}).items():
+            metadata = body.get("Metadata") or {}
+            seen = self.paths.get((stack_path, logical_id))
+            if "aws:cdk:path" not in metadata and seen:
+                body = {**body, "Metadata": {**metadata, "aws:cdk:path": seen}}
+            resources[logical_id] = body
+        return {**template, "Resources": resources}
 
     def describe(self, result: Result) -> str:
         rule = self.rule(result.rule_id)
@@ -84,7 +90,7 @@ class GateRun:
         failures = self.failures
         report = self.outdir / "compliance" / "report.md"
         if not failures:
-            return f"synthesis failed on error annotations (see above); compliance report: {report}"
+            return f"synthesis refused by another validation (listed above); the compliance gate passed: {report}"
         rules = sorted({result.rule_id for result in failures})
         return (
             f"compliance gate refused synthesis: {len(failures)} violation(s) of {', '.join(rules)} "

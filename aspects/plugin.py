@@ -60,10 +60,9 @@ class CompliancePlugin:
 
     def _evaluate_template(self, template_path: Path, context: StackContext, nested: bool = False) -> list[Result]:
         """A template and, through their asset files, its nested stacks' templates."""
-        template = json.loads(template_path.read_text())
-        context = replace(context, resources=template.get("Resources") or {})
+        template = self._run.with_paths(json.loads(template_path.read_text()), context.path)
+        context = replace(context, resources=template["Resources"])
         results = self._run.evaluator.template(template, context, str(template_path), include_stack=not nested)
-        results = [self._run.with_path(result, context.path) for result in results]
         for logical_id, body in context.resources.items():
             nested_file = nested_template(template_path.parent, body) if body.get("Type") == STACK_TYPE else None
             if nested_file is not None:

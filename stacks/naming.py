@@ -81,3 +81,11 @@ class Names:
     def external_id(self, environment: str) -> str:
         """External ID the deploy projects present to a target account's deploy role."""
         return f"cicd-deploy-{environment}-{self.suffix}"
+
+    def task_log_group(self, app: str, environment: str) -> str:
+        """Log group of the application's containers in a target account; the pipeline's task definitions name it."""
+        return self(f"{app}-task-logs", environment, "AWS::Logs::LogGroup")
+
+    def smoke_test_function(self, app: str, environment: str) -> str:
+        """AfterAllowTestTraffic hook Lambda in a target account; the pipeline's appspec names it."""
+        return self(f"{app}-smoke-test", environment, "AWS::Lambda::Function")

@@ -1,4 +1,4 @@
-"""Synthesize the system (or a small test app) the way app.py does, for assertions."""
+"""Synthesize the system the way app.py does (gate and cdk-nag included), for assertions."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk.assertions import Template
+
+from aspects import GateRun
 
 ROOT = Path(__file__).resolve().parent.parent
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
@@ -22,26 +24,38 @@ def context(**overrides: Any) -> dict[str, Any]:
 @dataclass
 class Synthesized:
     app: cdk.App
-    assembly: cdk.cx_api.CloudAssembly
+    outdir: Path
+    gate: GateRun
+    error: str = ""
+    """The synthesis error (the gate's or cdk-nag's report), empty when synthesis passed."""
     stacks: list[cdk.Stack] = field(default_factory=list)
 
     def template(self, stack_name: str) -> Template:
         return Template.from_json(self.raw(stack_name))
 
     def raw(self, stack_name: str) -> dict[str, Any]:
-        return self.assembly.get_stack_by_name(stack_name).template
+        stack = next(stack for stack in self.stacks if stack.stack_name == stack_name)
+        return json.loads((self.outdir / stack.template_file).read_text())
 
     @property
     def stack_names(self) -> list[str]:
         return [stack.stack_name for stack in self.stacks]
 
+    @property
+    def validation_report(self) -> dict[str, Any]:
+        report = self.outdir / "validation-report.json"
+        return json.loads(report.read_text()) if report.exists() else {"pluginReports": []}
+
 
 def synthesize_system(outdir: Path, **overrides: Any) -> Synthesized:
-    """Build and synthesize the whole system with cdk.json's context plus `overrides`."""
-    from stacks.config import load_config
-    from stacks.system import build_system
+    """Build and synthesize the whole system as app.py does, with cdk.json's context plus `overrides`."""
+    from app import assemble, new_app
 
-    app = cdk.App(context=context(**overrides), outdir=str(outdir))
-    config = load_config(app.node)
-    stacks = build_system(app, config)
-    return Synthesized(app=app, assembly=app.synth(), stacks=stacks)
+    app = new_app(outdir=str(outdir), **overrides)
+    _, stacks, gate = assemble(app)
+    result = Synthesized(app=app, outdir=outdir, gate=gate, stacks=stacks)
+    try:
+        app.synth()
+    except RuntimeError as error:
+        result.error = str(error)
+    return result

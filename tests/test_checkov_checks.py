@@ -28,6 +28,7 @@ def checkov(gate_cases: GateCases) -> dict[str, set[tuple[str, str]]]:
             *("--check", ",".join(rule.id for rule in RULES), "-o", "json"),
         ],
         env={**os.environ, "CDK_OUT": str(outdir)},
+        cwd=outdir,  # away from the project's .checkov.yaml, whose `quiet` hides passed checks
         capture_output=True,
         text=True,
         check=False,

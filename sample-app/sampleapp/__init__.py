@@ -1,0 +1,1 @@
+"""A small real HTTP service the pipeline builds, tests and deploys: a health endpoint and one page."""

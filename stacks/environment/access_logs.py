@@ -1,0 +1,58 @@
+"""Where the environment's load balancers write their access logs."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from stacks.environment.findings import skip_provider_handler_checks
+from stacks.exceptions import acknowledge_nag, skip_checkov
+from stacks.naming import Names
+
+ACCESS_LOG_RETENTION = cdk.Duration.days(90)
+NONCURRENT_RETENTION = cdk.Duration.days(90)
+"""The gate's CMP003: every versioned bucket drops noncurrent versions after 90 days."""
+
+AUTO_DELETE_PROVIDER = "Custom::S3AutoDeleteObjectsCustomResourceProvider"
+
+
+class AccessLogBucket(Construct):
+    """SSE-S3 bucket (the only encryption ALB log delivery supports), TLS only, private, emptied and
+    deleted with the stack. Versioned, so a log object cannot be overwritten or deleted without
+    its previous version staying for 90 days; logs expire after 90 days, their old versions 90
+    days later. One per environment, a prefix per application."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, env: str, account: str, names: Names) -> None:
+        super().__init__(scope, construct_id)
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            bucket_name=names.bucket("alb-access-logs", env, account),
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=True,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-access-logs",
+                    expiration=ACCESS_LOG_RETENTION,
+                    noncurrent_version_expiration=NONCURRENT_RETENTION,
+                ),
+                s3.LifecycleRule(id="remove-expired-delete-markers", expired_object_delete_marker=True),
+            ],
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+            auto_delete_objects=True,
+        )
+        no_recursion = (
+            "This bucket is the access-log destination itself: logging its own accesses into itself would "
+            "log every log delivery (a feedback loop), and a second log bucket would raise the same finding "
+            "on that one. ALB log delivery and the auto-delete handler are its only writers; CloudTrail "
+            "records its management events."
+        )
+        acknowledge_nag(self.bucket.node.default_child, "AwsSolutions-S1", no_recursion)
+        skip_checkov(self.bucket, "CKV_AWS_18", no_recursion)
+        skip_provider_handler_checks(
+            self, AUTO_DELETE_PROVIDER, "empties the access-log bucket before CloudFormation deletes it"
+        )

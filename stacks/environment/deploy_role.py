@@ -1,0 +1,113 @@
+"""The role the pipeline account's deploy projects assume to deploy into this environment."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from stacks.config import AppConfig, Environment
+from stacks.environment.deployment import BlueGreenDeployment
+from stacks.environment.findings import wildcard_resource
+from stacks.environment.service import BlueGreenService
+from stacks.exceptions import acknowledge_nag
+from stacks.naming import Names
+
+DENY_TERMINATE_INSTANCES = iam.PolicyDocument(
+    statements=[iam.PolicyStatement(effect=iam.Effect.DENY, actions=["ec2:TerminateInstances"], resources=["*"])]
+)
+
+
+class DeployRole(Construct):
+    """`Names.deploy_role(env)`: trusted only by the pipeline account's deploy project roles of this
+    environment (aws:PrincipalArn) presenting the environment's external ID.
+
+    The trust names the account root with a condition rather than the role ARNs as principals:
+    IAM rejects a trust policy naming a role that does not exist yet, and these stacks deploy
+    before the pipeline stack creates the deploy project roles.
+
+    Per application it may register task definitions of the service's family, pass exactly the
+    service's task and execution roles to ECS, and create and read deployments of the service's
+    deployment group (with the revision and configuration reads CreateDeployment depends on).
+    Its own inline policy denies ec2:TerminateInstances, whatever is attached later.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AppConfig,
+        environment: Environment,
+        names: Names,
+        targets: Sequence[tuple[BlueGreenService, BlueGreenDeployment]],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        env = environment.name
+        self.trusted_role_arns = [
+            f"arn:aws:iam::{config.pipeline_account}:role/{names.deploy_project_role(app.name, env)}"
+            for app in config.applications
+        ]
+        principal = iam.AccountPrincipal(config.pipeline_account).with_conditions(
+            {
+                "StringEquals": {"sts:ExternalId": names.external_id(env)},
+                "ArnEquals": {"aws:PrincipalArn": self.trusted_role_arns},
+            }
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            role_name=names.deploy_role(env),
+            assumed_by=principal,
+            description=f"Pipeline deploy projects: register task definitions, start blue/green deployments in {env}",
+            inline_policies={
+                "DenyTerminateInstances": DENY_TERMINATE_INSTANCES,
+                "BlueGreenDeploy": iam.PolicyDocument(
+                    statements=[statement for target in targets for statement in _statements(*target)]
+                ),
+            },
+        )
+        for service, _ in targets:
+            family = service.task_definition.family
+            acknowledge_nag(
+                self.role.node.default_child,
+                wildcard_resource(_task_definitions(service)),
+                f"ecs:RegisterTaskDefinition on the {family} family only: every deploy registers a new revision "
+                "and ECS numbers it at registration, so the ARN can name the family but must end in ':*' for "
+                "the revision. Which roles a revision may use is limited by the iam:PassRole statement.",
+            )
+
+
+def _task_definitions(service: BlueGreenService) -> str:
+    """Every revision of the service's task definition family."""
+    return service.task_definition.stack.format_arn(
+        service="ecs", resource="task-definition", resource_name=f"{service.task_definition.family}:*"
+    )
+
+
+def _statements(service: BlueGreenService, deployment: BlueGreenDeployment) -> list[iam.PolicyStatement]:
+    group = deployment.deployment_group
+    return [
+        iam.PolicyStatement(actions=["ecs:RegisterTaskDefinition"], resources=[_task_definitions(service)]),
+        iam.PolicyStatement(
+            actions=["iam:PassRole"],
+            resources=[service.task_role.role_arn, service.execution_role.role_arn],
+            conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+        ),
+        iam.PolicyStatement(
+            actions=["codedeploy:CreateDeployment", "codedeploy:GetDeployment"],
+            resources=[group.deployment_group_arn],
+        ),
+        iam.PolicyStatement(
+            actions=[
+                "codedeploy:GetApplication",
+                "codedeploy:GetApplicationRevision",
+                "codedeploy:RegisterApplicationRevision",
+            ],
+            resources=[group.application.application_arn],
+        ),
+        iam.PolicyStatement(
+            actions=["codedeploy:GetDeploymentConfig"], resources=[group.deployment_config.deployment_config_arn]
+        ),
+    ]

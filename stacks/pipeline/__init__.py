@@ -1,0 +1,1 @@
+"""Constructs of the pipeline account: storage, registries, credentials, build projects, pipelines."""

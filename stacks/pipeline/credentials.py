@@ -1,0 +1,143 @@
+"""Docker registry credentials in Secrets Manager, rotated by a Lambda function."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from stacks.exceptions import skip_checkov
+from stacks.naming import PIPELINE, Names
+from stacks.pipeline.projects import LOG_RETENTION
+from stacks.pipeline.roles import service_role
+
+ROTATION_CODE = Path(__file__).parent / "runtime" / "rotation"
+ROTATION_DAYS = 30
+PLACEHOLDER = {"registry": "docker.io", "username": ""}
+"""The generated value: an empty username means "not configured"; builds then pull anonymously and
+rotation refuses to run until the operator stores real credentials."""
+
+
+class RegistryCredentials(Construct):
+    """The secret builds log in to the Docker registry with, and its rotation."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, names: Names) -> None:
+        super().__init__(scope, construct_id)
+        secret_name = names("docker-registry-credentials", PIPELINE, "AWS::SecretsManager::Secret")
+        self.secret = secretsmanager.Secret(
+            self,
+            "Secret",
+            secret_name=secret_name,
+            description=(
+                "Docker Hub credentials for image builds: JSON with registry, username and password (an access "
+                "token). Created as a placeholder: set the real value with `aws secretsmanager put-secret-value "
+                f"--secret-id {secret_name} --secret-string file://credentials.json`. Rotation then replaces the "
+                f"token every {ROTATION_DAYS} days."
+            ),
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps(PLACEHOLDER),
+                generate_string_key="password",
+                exclude_punctuation=True,
+                password_length=32,
+            ),
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        skip_checkov(
+            self.secret,
+            "CKV_AWS_149",
+            "Encrypted with the AWS managed aws/secretsmanager key: only this account's build roles and rotation "
+            "function read it, so a customer managed key would add key management and no separation.",
+        )
+        self.rotation_function = self._rotation_function(names)
+        # L1 schedule: the L2 one also grants secretsmanager:GetRandomPassword on '*', which this
+        # rotation never calls (the registry issues the new token).
+        permission = lambda_.CfnPermission(
+            self,
+            "InvokeBySecretsManager",
+            action="lambda:InvokeFunction",
+            function_name=self.rotation_function.function_arn,
+            principal="secretsmanager.amazonaws.com",
+            source_account=cdk.Stack.of(self).account,
+        )
+        schedule = secretsmanager.CfnRotationSchedule(
+            self,
+            "RotationSchedule",
+            secret_id=self.secret.secret_arn,
+            rotation_lambda_arn=self.rotation_function.function_arn,
+            rotation_rules=secretsmanager.CfnRotationSchedule.RotationRulesProperty(
+                schedule_expression=f"rate({ROTATION_DAYS} days)"
+            ),
+            # Not at creation: the secret starts as a placeholder the operator replaces first.
+            rotate_immediately_on_update=False,
+        )
+        schedule.node.add_dependency(permission)
+
+    def _rotation_function(self, names: Names) -> lambda_.Function:
+        function_name = names("registry-rotation", PIPELINE, "AWS::Lambda::Function")
+        log_group = logs.LogGroup(
+            self,
+            "RotationLogs",
+            log_group_name=f"/aws/lambda/{function_name}",
+            retention=LOG_RETENTION,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        role = service_role(
+            self,
+            "RotationRole",
+            role_name=names("registry-rotation-role", PIPELINE, "AWS::IAM::Role"),
+            service="lambda.amazonaws.com",
+            description="Rotates the Docker registry credentials secret",
+        )
+        log_group.grant_write(role)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "secretsmanager:DescribeSecret",
+                    "secretsmanager:GetSecretValue",
+                    "secretsmanager:PutSecretValue",
+                    "secretsmanager:UpdateSecretVersionStage",
+                ],
+                resources=[self.secret.secret_arn],
+            )
+        )
+        function = lambda_.Function(
+            self,
+            "RotationFunction",
+            function_name=function_name,
+            description="Secrets Manager rotation of the Docker registry access token",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            handler="registry_rotation.handler",
+            code=lambda_.Code.from_asset(str(ROTATION_CODE), exclude=["__pycache__", "*.pyc"]),
+            role=role,
+            log_group=log_group,
+            timeout=cdk.Duration.seconds(30),
+            memory_size=128,
+        )
+        skip_checkov(
+            log_group, "CKV_AWS_158", "CloudWatch Logs encrypts at rest by default; the function never logs secrets."
+        )
+        skip_checkov(
+            function,
+            "CKV_AWS_115",
+            f"Secrets Manager invokes it four times every {ROTATION_DAYS} days; reserving concurrency would only take "
+            "capacity from the account's pool, and fails to deploy in accounts at the new-account limit of 10.",
+        )
+        skip_checkov(
+            function,
+            "CKV_AWS_116",
+            "Secrets Manager invokes it synchronously and records and retries failed rotations itself; a dead-letter "
+            "queue would hold events nothing can replay.",
+        )
+        skip_checkov(
+            function,
+            "CKV_AWS_117",
+            "It reaches only public endpoints (Secrets Manager and the Docker registry) and nothing in a VPC; "
+            "the pipeline account has no VPC, and one would need NAT for the registry call.",
+        )
+        return function

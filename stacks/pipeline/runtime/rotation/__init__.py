@@ -1,0 +1,1 @@
+"""The rotation Lambda's code; this directory is the Lambda asset."""

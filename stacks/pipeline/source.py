@@ -1,0 +1,95 @@
+"""Where a pipeline's source comes from: the S3 source bucket by default, or a CodeConnections repository."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import aws_codepipeline as codepipeline
+from aws_cdk import aws_codepipeline_actions as actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from stacks.config import Source
+from stacks.naming import PIPELINE, Names
+from stacks.pipeline.roles import service_role
+
+SOURCE_OBJECT = "source.zip"
+
+
+def source_key(app: str) -> str:
+    """Where `make source-bundle`'s zip of an application goes in the source bucket."""
+    return f"{app}/{SOURCE_OBJECT}"
+
+
+@dataclass(frozen=True)
+class PipelineSource:
+    action: codepipeline.IAction
+    commit: str
+    """Pipeline variable naming what is built: the commit ID, or the S3 object version."""
+    commit_label: str
+
+
+def pipeline_source(
+    *, app: str, source: Source | None, bucket: s3.IBucket | None, output: codepipeline.Artifact
+) -> PipelineSource:
+    if source is None:
+        if bucket is None:
+            raise ValueError(f"{app}: the S3 source needs the source bucket")
+        # Started by an EventBridge rule (start_on_upload), not by polling.
+        s3_action = actions.S3SourceAction(
+            action_name="Source",
+            bucket=bucket,
+            bucket_key=source_key(app),
+            output=output,
+            trigger=actions.S3Trigger.NONE,
+        )
+        return PipelineSource(s3_action, s3_action.variables.version_id, "source version")
+    owner, repository = source.repository.split("/", 1)
+    git_action = actions.CodeStarConnectionsSourceAction(
+        action_name="Source",
+        connection_arn=source.connection_arn,
+        owner=owner,
+        repo=repository,
+        branch=source.branch,
+        output=output,
+        trigger_on_push=True,
+    )
+    return PipelineSource(git_action, git_action.variables.commit_id, "commit")
+
+
+def grant_connection(role: iam.IRole, source: Source) -> None:
+    """IAM matches the connection's own service prefix: CDK grants codestar-connections:UseConnection,
+    which does not cover connections created as arn:aws:codeconnections:..."""
+    service = source.connection_arn.split(":")[2]
+    if service != "codestar-connections":
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=[f"{service}:UseConnection"], resources=[source.connection_arn])
+        )
+
+
+def start_on_upload(
+    scope: Construct, construct_id: str, *, pipeline: codepipeline.IPipeline, bucket: s3.IBucket, app: str, names: Names
+) -> events.Rule:
+    """Start the application's pipeline when a new source bundle lands in the source bucket."""
+    role = service_role(
+        scope,
+        f"{construct_id}Role",
+        role_name=names(f"{app}-source-events-role", PIPELINE, "AWS::IAM::Role"),
+        service="events.amazonaws.com",
+        description=f"Starts the {app} pipeline when its source bundle is uploaded",
+    )
+    return events.Rule(
+        scope,
+        construct_id,
+        rule_name=names(f"{app}-source-uploaded", PIPELINE, "AWS::Events::Rule"),
+        description=f"A new {source_key(app)} in the source bucket starts the {app} pipeline",
+        event_pattern=events.EventPattern(
+            source=["aws.s3"],
+            detail_type=["Object Created"],
+            detail={"bucket": {"name": [bucket.bucket_name]}, "object": {"key": [source_key(app)]}},
+        ),
+        targets=[targets.CodePipeline(pipeline, event_role=role)],
+    )

@@ -1,0 +1,94 @@
+"""The pipeline account: one delivery pipeline per configured application, and what they share."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from stacks.config import AppConfig
+from stacks.exceptions import skip_checkov
+from stacks.naming import PIPELINE, Names
+from stacks.pipeline.application import ApplicationPipeline
+from stacks.pipeline.credentials import RegistryCredentials
+from stacks.pipeline.projects import ProjectDefaults
+from stacks.pipeline.registries import BUILD_IMAGE_TAG, build_image_repository
+from stacks.pipeline.source import source_key
+from stacks.pipeline.storage import PipelineBuckets
+
+
+class PipelineStack(cdk.Stack):
+    """Shared: buckets (access logs, build cache, source uploads), the private build image repository,
+    the Docker registry credentials with their rotation and the approvals topic. Per application: an
+    ECR repository, build/test/deploy projects and a Source, Build, Test, Deploy pipeline.
+
+    Nothing here is shared with the environment accounts except images (pulled by their task
+    execution roles) and deploy-role sessions (assumed by the deploy projects).
+    """
+
+    def __init__(self, scope: Construct, *, config: AppConfig, names: Names) -> None:
+        stack_name = names.stack("cicd", PIPELINE)
+        super().__init__(
+            scope,
+            stack_name,
+            stack_name=stack_name,
+            env=cdk.Environment(account=config.pipeline_account, region=config.region),
+            description=f"CI/CD pipelines for {', '.join(app.name for app in config.applications)}",
+        )
+        self.buckets = PipelineBuckets(
+            self, "Buckets", names=names, account=config.pipeline_account, with_source=config.source is None
+        )
+        self.build_image_repository = build_image_repository(self, "BuildImageRepository", names=names)
+        self.registry_credentials = RegistryCredentials(self, "RegistryCredentials", names=names)
+        self.approvals_topic = sns.Topic(
+            self,
+            "ApprovalsTopic",
+            topic_name=names("approvals-topic", PIPELINE, "AWS::SNS::Topic"),
+            display_name="Release approvals",
+            enforce_ssl=True,
+        )
+        skip_checkov(
+            self.approvals_topic,
+            "CKV_AWS_26",
+            "Approval notices carry only an application name, a commit ID and an environment name, and go out as "
+            "e-mail anyway; encrypting the topic needs a KMS key policy for CodePipeline, against the project's "
+            "no-customer-keys policy, for no confidentiality gain.",
+        )
+        for email in config.approval_emails:
+            self.approvals_topic.add_subscription(subscriptions.EmailSubscription(email))
+
+        defaults = ProjectDefaults(
+            build_image=codebuild.LinuxBuildImage.from_ecr_repository(self.build_image_repository, BUILD_IMAGE_TAG),
+            cache_bucket=self.buckets.cache,
+        )
+        self.pipelines = {
+            app.name: ApplicationPipeline(
+                self,
+                f"App-{app.name}",
+                application=app,
+                config=config,
+                names=names,
+                buckets=self.buckets,
+                defaults=defaults,
+                registry_credentials=self.registry_credentials.secret,
+                approvals_topic=self.approvals_topic,
+            )
+            for app in config.applications
+        }
+
+        cdk.CfnOutput(
+            self,
+            "BuildImageRepositoryUri",
+            value=self.build_image_repository.repository_uri,
+            description=f"Push the mirrored CodeBuild image here with tag {BUILD_IMAGE_TAG} (make build-image)",
+        )
+        if self.buckets.source is not None:
+            keys = ", ".join(source_key(app.name) for app in config.applications)
+            cdk.CfnOutput(
+                self,
+                "SourceBucketName",
+                value=self.buckets.source.bucket_name,
+                description=f"Upload `make source-bundle` zips here, one key per application: {keys}",
+            )

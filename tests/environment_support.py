@@ -1,0 +1,135 @@
+"""The environment stacks of a synthesized system (tests.support): their templates, IAM and scanner exceptions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk.assertions import Template
+
+from stacks.config import AppConfig, load_config
+from stacks.environment_stack import EnvironmentStack
+from stacks.naming import Names
+from tests.support import Synthesized, synthesize_system
+
+NAG_PLUGIN = re.compile(r"awssolutions|cdk-nag", re.IGNORECASE)
+NAG_RULE = re.compile(r"^AwsSolutions-[A-Za-z]+\d+(\[.+\])?$")
+"""One cdk-nag rule, or one finding of it: what a single acknowledgement may name."""
+ANNOTATION_NAMESPACE = re.compile(r"^annotation::", re.IGNORECASE)
+"""CDK records an acknowledgement without a plugin namespace as `Annotation::<id>`; cdk-nag strips it."""
+
+
+@dataclass
+class Environments:
+    system: Synthesized
+    config: AppConfig
+    names: Names
+    stacks: dict[str, EnvironmentStack]
+    templates: dict[str, dict[str, Any]]
+
+    @classmethod
+    def of(cls, system: Synthesized) -> Environments:
+        """The environment stacks among everything `system` synthesized, by environment name."""
+        config = load_config(system.app.node)
+        names = Names(config.suffix)
+        by_name = {stack.stack_name: stack for stack in system.stacks if isinstance(stack, EnvironmentStack)}
+        stacks = {env.name: by_name[names.stack("cicd", env.name)] for env in config.environments}
+        templates = {env: system.raw(stack.stack_name) for env, stack in stacks.items()}
+        return cls(system=system, config=config, names=names, stacks=stacks, templates=templates)
+
+    def template(self, env: str) -> Template:
+        return Template.from_json(self.templates[env])
+
+    def resources(self, env: str, cfn_type: str) -> dict[str, dict[str, Any]]:
+        return {
+            logical_id: resource
+            for logical_id, resource in self.templates[env]["Resources"].items()
+            if resource["Type"] == cfn_type
+        }
+
+    def role(self, env: str, role_name: str) -> dict[str, Any]:
+        roles = [
+            role
+            for role in self.resources(env, "AWS::IAM::Role").values()
+            if role["Properties"].get("RoleName") == role_name
+        ]
+        assert len(roles) == 1, f"expected one role named {role_name} in {env}, found {len(roles)}"
+        return roles[0]["Properties"]
+
+    # --- third-party scanners ----------------------------------------------------------------
+
+    def nag_violations(self) -> list[tuple[str, str]]:
+        """(rule, construct path) of every cdk-nag finding the validation report lists in an environment stack."""
+        prefixes = tuple(f"{stack.stack_name}/" for stack in self.stacks.values())
+        return [
+            (violation["ruleName"], construct["constructPath"])
+            for report in self.system.validation_report["pluginReports"]
+            if NAG_PLUGIN.search(report["pluginName"])
+            for violation in report["violations"]
+            for construct in violation["violatingConstructs"]
+            if construct["constructPath"].startswith(prefixes)
+        ]
+
+    def nag_acknowledgements(self, env: str) -> list[tuple[str, str, str]]:
+        """(path below the stack, "" for the stack itself; rule; reason) of every cdk-nag acknowledgement
+        in the environment's stack."""
+        stack = self.stacks[env]
+        return [
+            (construct.node.path[len(stack.node.path) + 1 :], rule, reason)
+            for construct in stack.node.find_all()
+            for entry in construct.node.metadata
+            if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+            for qualified, reason in entry.data.items()
+            for rule in [ANNOTATION_NAMESPACE.sub("", qualified)]
+            if rule.startswith("AwsSolutions")
+        ]
+
+    def checkov_skips(self, env: str) -> list[tuple[str, str, str]]:
+        """(construct path below the stack, check, comment) of every checkov skip of a built-in check."""
+        prefix = f"{self.stacks[env].stack_name}/"
+        return [
+            (metadata["aws:cdk:path"].removeprefix(prefix), skip["id"], skip.get("comment", ""))
+            for resource in self.templates[env]["Resources"].values()
+            for metadata in [resource.get("Metadata", {})]
+            for skip in metadata.get("checkov", {}).get("skip", [])
+            if skip["id"].startswith("CKV_")
+        ]
+
+
+def synthesize_environments(outdir: Path, **overrides: Any) -> Environments:
+    """One synthesis of the system (as app.py builds it) with cdk.json's context plus `overrides`."""
+    return Environments.of(synthesize_system(outdir, **overrides))
+
+
+def policy_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every statement of every identity policy in `template`: roles' inline policies and IAM::Policy."""
+    return [statement for _, statement in policy_statements_by_resource(template)]
+
+
+def policy_statements_by_resource(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(construct path of the role or policy, statement) of every identity policy statement in `template`."""
+    statements = []
+    for resource in template["Resources"].values():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::IAM::Role":
+            documents = [policy["PolicyDocument"] for policy in properties.get("Policies", [])]
+        elif resource["Type"] == "AWS::IAM::Policy":
+            documents = [properties["PolicyDocument"]]
+        else:
+            continue
+        path = resource.get("Metadata", {}).get("aws:cdk:path", "")
+        statements += [(path, statement) for document in documents for statement in document["Statement"]]
+    return statements
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def inline_statements(role: dict[str, Any], policy_name: str) -> list[dict[str, Any]]:
+    policies = [policy for policy in role.get("Policies", []) if policy["PolicyName"] == policy_name]
+    assert len(policies) == 1, f"expected one inline policy {policy_name}"
+    return policies[0]["PolicyDocument"]["Statement"]

@@ -1,0 +1,104 @@
+"""The pipeline stack synthesized on its own, as app.py would (gate and cdk-nag on), once per variant per session."""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+
+from aspects import GateRun
+from stacks.config import AppConfig
+from stacks.naming import Names
+from stacks.pipeline_stack import PipelineStack
+
+TWO_APPLICATIONS = [
+    {"name": "sample", "containerPort": 8080, "healthCheckPath": "/health"},
+    {"name": "orders", "containerPort": 9000, "healthCheckPath": "/ready", "cpu": 512, "memory": 1024},
+]
+CONNECTION_SOURCE = {
+    "connectionArn": "arn:aws:codeconnections:us-east-1:111111111111:connection/0a1b2c3d-example",
+    "repository": "example-org/orders",
+    "branch": "main",
+}
+
+
+@dataclass(frozen=True)
+class SynthesizedPipeline:
+    config: AppConfig
+    names: Names
+    stack_name: str
+    raw: dict[str, Any]
+    error: str
+    """The synthesis error (the gate's or cdk-nag's report), empty when synthesis passed."""
+    gate: GateRun
+
+    @property
+    def resources(self) -> dict[str, dict[str, Any]]:
+        return self.raw["Resources"]
+
+    def of_type(self, cfn_type: str) -> dict[str, dict[str, Any]]:
+        return {key: body for key, body in self.resources.items() if body["Type"] == cfn_type}
+
+    def named(self, cfn_type: str, name_property: str, name: str) -> tuple[str, dict[str, Any]]:
+        matches = [(k, b) for k, b in self.of_type(cfn_type).items() if b["Properties"].get(name_property) == name]
+        assert len(matches) == 1, f"expected one {cfn_type} named {name}, found {len(matches)}"
+        return matches[0]
+
+
+def _synthesize(overrides_json: str) -> SynthesizedPipeline:
+    """As app.py does it (the gate and cdk-nag included), with only the pipeline stack."""
+    from app import assemble, new_app
+
+    outdir = Path(tempfile.mkdtemp(prefix="pipeline-cdk-out-"))
+    atexit.register(shutil.rmtree, outdir, ignore_errors=True)
+    app = new_app(outdir=str(outdir), **json.loads(overrides_json))
+    built: list[PipelineStack] = []
+
+    def build(app: cdk.App, config: AppConfig) -> list[PipelineStack]:
+        built.append(PipelineStack(app, config=config, names=Names(config.suffix)))
+        return built
+
+    config, _, gate = assemble(app, build)
+    error = ""
+    try:
+        app.synth()
+    except RuntimeError as failure:
+        error = str(failure)
+    (stack,) = built
+    raw = json.loads((outdir / stack.template_file).read_text())
+    return SynthesizedPipeline(
+        config=config, names=Names(config.suffix), stack_name=stack.stack_name, raw=raw, error=error, gate=gate
+    )
+
+
+@functools.cache
+def default_pipeline() -> SynthesizedPipeline:
+    """cdk.json's defaults: one application, the S3 source bucket."""
+    return _synthesize("{}")
+
+
+@functools.cache
+def two_application_pipeline() -> SynthesizedPipeline:
+    """Two applications, from a CodeConnections repository."""
+    return _synthesize(json.dumps({"cicd:applications": TWO_APPLICATIONS, "cicd:source": CONNECTION_SOURCE}))
+
+
+def resolve_text(value: Any) -> str:
+    """A template value as text, references written as <LogicalId> / <LogicalId.Attr>."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(resolve_text(part) for part in parts)
+    if isinstance(value, dict) and "Ref" in value:
+        return f"<{value['Ref']}>"
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return f"<{'.'.join(value['Fn::GetAtt'])}>"
+    return json.dumps(value)

@@ -1,0 +1,33 @@
+"""Apps synthesized without path metadata still get construct paths, and CDK-internal exemptions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
+
+from aspects import apply_gate
+from policies.evaluation import EXEMPT, FAIL
+from tests.gate_cases import ENV
+from tests.support import context
+
+
+def test_paths_come_from_the_aspect_when_templates_have_none(tmp_path: Path) -> None:
+    app = cdk.App(context=context(), outdir=str(tmp_path))
+    stack = cdk.Stack(app, "paths-stack-dev", env=ENV)
+    s3.Bucket(
+        stack,
+        "Bucket",
+        bucket_name="paths-bucket-test-dev",
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+        auto_delete_objects=True,
+    )
+    run = apply_gate(app, suffix="dev")
+    app.synth()
+    assert [r for r in run.results if r.status == FAIL] == []
+    exempt = [r for r in run.results if r.status == EXEMPT]
+    assert {r.resource_type for r in exempt} == {"AWS::IAM::Role", "AWS::Lambda::Function"}
+    assert all("Custom::S3AutoDeleteObjectsCustomResourceProvider" in r.path for r in exempt)
+    assert {r.path for r in run.results if r.logical_id.startswith("Bucket")} >= {"paths-stack-dev/Bucket/Resource"}
