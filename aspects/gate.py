@@ -9,6 +9,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
+from aspects import register
 from aspects.plugin import CompliancePlugin
 from aspects.report import write_reports
 from aspects.rule_aspect import ComplianceAspect
@@ -44,6 +45,8 @@ class GateRun:
     """(stack path, logical ID) -> construct path, as the Aspect saw them (for templates without path metadata)."""
     results: list[Result] = field(default_factory=list)
     report_paths: list[Path] = field(default_factory=list)
+    completed: bool = False
+    """Whether the plugin finished evaluating the templates."""
 
     def rule(self, rule_id: str) -> Rule:
         return next(rule for rule in self.evaluator.rules if rule.id == rule_id)
@@ -75,8 +78,9 @@ class GateRun:
 
     def record(self, results: list[Result]) -> list[Result]:
         """Keep the plugin's results, write the reports, return the violations still to be reported."""
-        self.results = results
+        self.results, self.completed = results, True
         self.report_paths = write_reports(self.outdir / "compliance", results, self.evaluator.rules, self.suffix)
+        self.report_paths.append(register.write(self.outdir))
         failures = [result for result in results if result.status == FAIL]
         if not self.annotations_fail_synth:
             return failures
@@ -89,6 +93,8 @@ class GateRun:
     def failure_summary(self) -> str:
         failures = self.failures
         report = self.outdir / "compliance" / "report.md"
+        if not self.completed:
+            return "synthesis refused before the compliance gate finished (see above)"
         if not failures:
             return f"synthesis refused by another validation (listed above); the compliance gate passed: {report}"
         rules = sorted({result.rule_id for result in failures})

@@ -20,5 +20,5 @@ def build_system(app: cdk.App, config: AppConfig) -> list[cdk.Stack]:
     environments = [EnvironmentStack(app, config=config, environment=env, names=names) for env in config.environments]
     pipeline = PipelineStack(app, config=config, names=names)
     for environment in environments:
-        pipeline.add_dependency(environment, "the deploy projects assume the environments' deploy roles")
+        pipeline.add_stack_dependency(environment, "the deploy projects assume the environments' deploy roles")
     return [*environments, pipeline]

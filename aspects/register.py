@@ -1,0 +1,83 @@
+"""The register of accepted exceptions in a cloud assembly: the gate's acknowledgements, cdk-nag's
+acknowledged findings and checkov's per-resource skips, each with its reason.
+
+Written to <outdir>/compliance/exceptions.md on every synth; SECURITY.md embeds the same table
+(`python -m aspects.register cdk.out`), and a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from policies.acknowledgement import METADATA_KEY
+
+NAG_METADATA = "aws:cdk:acknowledged-rules"
+
+
+@dataclass(frozen=True, order=True)
+class Accepted:
+    tool: str
+    finding: str
+    construct: str
+    """Construct path below its stack (the same construct recurs in each environment's stack)."""
+    reason: str
+
+
+def _below_stack(path: str) -> str:
+    parts = path.strip("/").split("/", 1)
+    return parts[1] if len(parts) > 1 else "(the stack)"
+
+
+def collect(outdir: Path) -> dict[Accepted, list[str]]:
+    """Every exception in the assembly -> the stacks it occurs in."""
+    found: dict[Accepted, list[str]] = defaultdict(list)
+    for template_file in sorted(outdir.glob("*.template.json")):
+        stack = template_file.name.removesuffix(".template.json")
+        for body in (json.loads(template_file.read_text()).get("Resources") or {}).values():
+            metadata = body.get("Metadata") or {}
+            construct = _below_stack(metadata.get("aws:cdk:path", ""))
+            for entry in metadata.get(METADATA_KEY) or []:
+                expiry = f" (expires {entry['expires']})" if entry.get("expires") else ""
+                found[Accepted("gate", entry["rule"], construct, entry["reason"] + expiry)].append(stack)
+            for skip in (metadata.get("checkov") or {}).get("skip") or []:
+                if not skip["id"].startswith("CMP"):  # the gate's own, listed above already
+                    found[Accepted("checkov", skip["id"], construct, skip["comment"])].append(stack)
+    for metadata_file in sorted(outdir.glob("*.metadata.json")):
+        stack = metadata_file.name.removesuffix(".metadata.json")
+        for path, entries in json.loads(metadata_file.read_text()).items():
+            for entry in entries:
+                if entry.get("type") == NAG_METADATA:
+                    for finding, reason in entry["data"].items():
+                        rule = finding.removeprefix("Annotation::")
+                        found[Accepted("cdk-nag", rule, _below_stack(path), reason)].append(stack)
+    return found
+
+
+def markdown(found: dict[Accepted, list[str]]) -> str:
+    lines = []
+    for tool, title in (("gate", "Compliance gate"), ("cdk-nag", "cdk-nag"), ("checkov", "checkov (per resource)")):
+        rows = sorted((e, stacks) for e, stacks in found.items() if e.tool == tool)
+        lines += [f"#### {title}: {len(rows)}", ""]
+        if not rows:
+            lines += ["None.", ""]
+            continue
+        lines += ["| Finding | Construct | Stacks | Reason |", "|---|---|---|---|"]
+        for exception, stacks in rows:
+            cells = [exception.finding, f"`{exception.construct}`", ", ".join(sorted(set(stacks))), exception.reason]
+            lines.append("| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write(outdir: Path) -> Path:
+    path = outdir / "compliance" / "exceptions.md"
+    path.write_text("# Accepted exceptions\n\n" + markdown(collect(outdir)))
+    return path
+
+
+if __name__ == "__main__":
+    print(markdown(collect(Path(sys.argv[1] if len(sys.argv) > 1 else "cdk.out"))), end="")
