@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 CDK_OUT ?= cdk.out
 REPORTS ?= reports
 
-.PHONY: synth test lint format scan bench clean source-bundle build-image
+.PHONY: synth test lint format scan security-doc bench clean source-bundle build-image
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
@@ -41,6 +41,11 @@ scan: $(VENV)/.dev node_modules/.installed
 	CDK_OUT=$(CDK_OUT) checkov -d $(CDK_OUT) --config-file .checkov.yaml -o cli -o sarif -o junitxml \
 		--output-file-path console,$(REPORTS)/checkov.sarif,$(REPORTS)/checkov.junit.xml
 	cfn-lint --config-file .cfnlintrc.yaml -- $$(find $(CDK_OUT) -name '*.template.json')
+
+# Regenerates SECURITY.md's table of accepted exceptions from a fresh synth.
+security-doc: $(VENV)/.runtime node_modules/.installed
+	$(CDK) synth --quiet -o $(CDK_OUT)
+	python -m aspects.register $(CDK_OUT) SECURITY.md
 
 lint: $(VENV)/.dev
 	ruff check .

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
-from aspects import register
 from aspects.plugin import CompliancePlugin
 from aspects.report import write_reports
 from aspects.rule_aspect import ComplianceAspect
@@ -80,6 +79,8 @@ class GateRun:
         """Keep the plugin's results, write the reports, return the violations still to be reported."""
         self.results, self.completed = results, True
         self.report_paths = write_reports(self.outdir / "compliance", results, self.evaluator.rules, self.suffix)
+        from aspects import register  # imported here so `python -m aspects.register` loads it only once
+
         self.report_paths.append(register.write(self.outdir))
         failures = [result for result in results if result.status == FAIL]
         if not self.annotations_fail_synth:

@@ -1,8 +1,8 @@
 """The register of accepted exceptions in a cloud assembly: the gate's acknowledgements, cdk-nag's
 acknowledged findings and checkov's per-resource skips, each with its reason.
 
-Written to <outdir>/compliance/exceptions.md on every synth; SECURITY.md embeds the same table
-(`python -m aspects.register cdk.out`), and a test keeps the two equal.
+Written to <outdir>/compliance/exceptions.md on every synth; SECURITY.md embeds the same tables
+(`make security-doc`: `python -m aspects.register cdk.out SECURITY.md`), and a test keeps them equal.
 """
 
 from __future__ import annotations
@@ -79,5 +79,24 @@ def write(outdir: Path) -> Path:
     return path
 
 
+BEGIN, END = "<!-- exceptions:begin -->", "<!-- exceptions:end -->"
+
+
+def embedded(document: str) -> str:
+    """The register embedded between the markers of a document such as SECURITY.md."""
+    return document.split(BEGIN, 1)[1].split(END, 1)[0].strip("\n")
+
+
+def embed(document: str, register: str) -> str:
+    before, rest = document.split(BEGIN, 1)
+    return f"{before}{BEGIN}\n{register}\n{END}{rest.split(END, 1)[1]}"
+
+
 if __name__ == "__main__":
-    print(markdown(collect(Path(sys.argv[1] if len(sys.argv) > 1 else "cdk.out"))), end="")
+    # python -m aspects.register CDK_OUT [DOCUMENT]: print the register, or embed it in DOCUMENT
+    register = markdown(collect(Path(sys.argv[1] if len(sys.argv) > 1 else "cdk.out"))).strip("\n")
+    if len(sys.argv) > 2:
+        target = Path(sys.argv[2])
+        target.write_text(embed(target.read_text(), register))
+    else:
+        print(register)

@@ -14,9 +14,10 @@ from typing import Any
 import aws_cdk as cdk
 
 from aspects import GateRun
-from stacks.config import AppConfig
-from stacks.naming import Names
+from stacks.config import AppConfig, load_config
+from stacks.naming import PIPELINE, Names
 from stacks.pipeline_stack import PipelineStack
+from tests.support import Synthesized
 
 TWO_APPLICATIONS = [
     {"name": "sample", "containerPort": 8080, "healthCheckPath": "/health"},
@@ -78,10 +79,19 @@ def _synthesize(overrides_json: str) -> SynthesizedPipeline:
     )
 
 
-@functools.cache
-def default_pipeline() -> SynthesizedPipeline:
-    """cdk.json's defaults: one application, the S3 source bucket."""
-    return _synthesize("{}")
+def from_system(system: Synthesized) -> SynthesizedPipeline:
+    """The pipeline stack of the session's main app (cdk.json's defaults: one application, S3 source)."""
+    config = load_config(system.app.node)
+    names = Names(config.suffix)
+    stack_name = names.stack("cicd", PIPELINE)
+    return SynthesizedPipeline(
+        config=config,
+        names=names,
+        stack_name=stack_name,
+        raw=system.raw(stack_name),
+        error=system.error,
+        gate=system.gate,
+    )
 
 
 @functools.cache

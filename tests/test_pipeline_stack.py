@@ -15,15 +15,16 @@ from stacks.naming import PIPELINE
 from stacks.pipeline import buildspecs
 from stacks.pipeline.registries import BUILD_IMAGE_TAG
 from stacks.pipeline.runtime import deploy
-from tests.pipeline_support import SynthesizedPipeline, default_pipeline, resolve_text
+from tests.pipeline_support import SynthesizedPipeline, from_system, resolve_text
+from tests.support import Synthesized
 
 ROOT = Path(__file__).resolve().parent.parent
 ROLE_ARN = "arn:aws:iam::{account}:role/{name}"
 
 
 @pytest.fixture(scope="module")
-def synth() -> SynthesizedPipeline:
-    return default_pipeline()
+def synth(system: Synthesized) -> SynthesizedPipeline:
+    return from_system(system)
 
 
 @pytest.fixture(scope="module")

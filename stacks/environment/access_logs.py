@@ -6,8 +6,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.environment.findings import skip_provider_handler_checks
-from stacks.exceptions import acknowledge_nag, skip_checkov
+from stacks.exceptions import acknowledge_nag, skip_checkov, skip_provider_handler_checks
 from stacks.naming import Names
 
 ACCESS_LOG_RETENTION = cdk.Duration.days(90)

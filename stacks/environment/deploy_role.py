@@ -9,9 +9,8 @@ from constructs import Construct
 
 from stacks.config import AppConfig, Environment
 from stacks.environment.deployment import BlueGreenDeployment
-from stacks.environment.findings import wildcard_resource
 from stacks.environment.service import BlueGreenService
-from stacks.exceptions import acknowledge_nag
+from stacks.exceptions import acknowledge_nag, wildcard_resource
 from stacks.naming import Names
 
 DENY_TERMINATE_INSTANCES = iam.PolicyDocument(

@@ -10,10 +10,9 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.config import Environment
-from stacks.environment.findings import wildcard_resource
 from stacks.environment.service import BlueGreenService
 from stacks.environment.smoke_test import SmokeTestHook
-from stacks.exceptions import acknowledge_nag
+from stacks.exceptions import acknowledge_nag, wildcard_resource
 from stacks.naming import Names
 
 DEPLOYMENT_CONFIGS: dict[str, codedeploy.IEcsDeploymentConfig] = {

@@ -9,7 +9,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks.config import Environment
-from stacks.environment.findings import skip_provider_handler_checks
+from stacks.exceptions import skip_provider_handler_checks
 from stacks.naming import Names
 
 AVAILABILITY_ZONES = 2

@@ -15,9 +15,8 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks.config import Application, Environment
-from stacks.environment.findings import wildcard_resource
 from stacks.environment.network import Network
-from stacks.exceptions import acknowledge_nag, skip_checkov
+from stacks.exceptions import acknowledge_nag, skip_checkov, wildcard_resource
 from stacks.naming import Names
 
 PLACEHOLDER_IMAGE = Path(__file__).parent / "placeholder"

@@ -7,30 +7,14 @@ acknowledgements several constructs share.
 
 from __future__ import annotations
 
-import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
-from stacks.exceptions import acknowledge_nag
+from stacks.exceptions import acknowledge_nag, ref, wildcard_action, wildcard_resource
 
 ARTIFACT_READ_ACTIONS = ("s3:GetBucket*", "s3:GetObject*", "s3:List*")
 ARTIFACT_WRITE_ACTIONS = ("s3:Abort*", "s3:DeleteObject*")
-
-
-def ref(construct: IConstruct, attribute: str | None = None) -> str:
-    """A reference as cdk-nag writes it in a finding ID: `<LogicalId>` or `<LogicalId.Attribute>`."""
-    resource = construct if isinstance(construct, cdk.CfnResource) else construct.node.default_child
-    logical_id = cdk.Stack.of(resource).resolve(resource.logical_id)
-    return f"<{logical_id}.{attribute}>" if attribute else f"<{logical_id}>"
-
-
-def wildcard_resource(resource: str) -> str:
-    return f"AwsSolutions-IAM5[Resource::{resource}]"
-
-
-def wildcard_action(action: str) -> str:
-    return f"AwsSolutions-IAM5[Action::{action}]"
 
 
 def default_policy(role: iam.Role) -> IConstruct:

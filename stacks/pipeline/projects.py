@@ -13,8 +13,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.exceptions import acknowledge_nag, skip_checkov
-from stacks.pipeline.findings import default_policy, ref, wildcard_resource
+from stacks.exceptions import acknowledge_nag, ref, skip_checkov, wildcard_resource
+from stacks.pipeline.findings import default_policy
 from stacks.pipeline.roles import service_role
 
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS

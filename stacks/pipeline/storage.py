@@ -7,8 +7,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.environment.findings import skip_provider_handler_checks
-from stacks.exceptions import skip_checkov
+from stacks.exceptions import skip_checkov, skip_provider_handler_checks
 from stacks.naming import PIPELINE, Names
 
 NONCURRENT_VERSION_DAYS = 90

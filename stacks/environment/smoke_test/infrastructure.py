@@ -10,8 +10,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from stacks.environment.findings import wildcard_resource
-from stacks.exceptions import acknowledge_nag, skip_checkov
+from stacks.exceptions import acknowledge_nag, skip_checkov, wildcard_resource
 from stacks.naming import Names
 
 RUNTIME = Path(__file__).parent / "runtime"
@@ -78,9 +77,9 @@ class SmokeTestHook(Construct):
         skip_checkov(
             self.function,
             "CKV_AWS_115",
-            f"Runs once per {app} deployment, invoked only by that deployment group's CodeDeploy role (no "
-            "other principal may invoke it); reserving concurrency would only take capacity from the "
-            "account's pool, and fails to deploy in accounts at the new-account concurrency limit of 10.",
+            f"Runs once per {app} deployment: it has no resource policy, and the only role this app lets invoke "
+            "it is the deployment group's CodeDeploy role. Reserving concurrency would only take capacity from "
+            "the account's pool, and fails to deploy in accounts at the new-account concurrency limit of 10.",
         )
         skip_checkov(
             self.function,
