@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aws_cdk as cdk
+from constructs import IConstruct
 
 from aspects.plugin import CompliancePlugin
 from aspects.report import write_reports
@@ -40,8 +41,9 @@ class GateRun:
     evaluator: Evaluator
     annotations_fail_synth: bool
     annotated: set[tuple[str, str]] = field(default_factory=set)
-    paths: dict[tuple[str, str], str] = field(default_factory=dict)
-    """(stack path, logical ID) -> construct path, as the Aspect saw them (for templates without path metadata)."""
+    tree: IConstruct | None = None
+    """The finalized construct tree, which the plugin receives; read only for templates without path metadata."""
+    _paths: dict[tuple[str, str], str] | None = None
     results: list[Result] = field(default_factory=list)
     report_paths: list[Path] = field(default_factory=list)
     completed: bool = False
@@ -52,15 +54,25 @@ class GateRun:
 
     def with_paths(self, template: dict, stack_path: str) -> dict:
         """The template with each resource's construct path: its own `aws:cdk:path` metadata, or else
-        the path the Aspect saw (apps synthesized without path metadata); rules and reports need it."""
+        (apps synthesized without path metadata) the path found in the construct tree."""
         resources = {}
         for logical_id, body in (template.get("Resources") or {}).items():
             metadata = body.get("Metadata") or {}
-            seen = self.paths.get((stack_path, logical_id))
-            if "aws:cdk:path" not in metadata and seen:
-                body = {**body, "Metadata": {**metadata, "aws:cdk:path": seen}}
+            if "aws:cdk:path" not in metadata:
+                path = self._tree_paths().get((stack_path, logical_id), "")
+                body = {**body, "Metadata": {**metadata, "aws:cdk:path": path}}
             resources[logical_id] = body
         return {**template, "Resources": resources}
+
+    def _tree_paths(self) -> dict[tuple[str, str], str]:
+        """(stack path, logical ID) -> construct path of every CfnResource in the tree (read once)."""
+        if self._paths is None:
+            self._paths = {}
+            for node in self.tree.node.find_all() if self.tree else []:
+                if isinstance(node, cdk.CfnResource):
+                    stack = node.stack
+                    self._paths[(stack.node.path, stack.resolve(node.logical_id))] = node.node.path
+        return self._paths
 
     def describe(self, result: Result) -> str:
         rule = self.rule(result.rule_id)

@@ -43,6 +43,7 @@ class CompliancePlugin:
         return [rule.id for rule in self._run.evaluator.rules]
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        self._run.tree = context.app_construct
         results: list[Result] = []
         for stack in context.stack_templates:
             results += self._evaluate_stack(stack)

@@ -51,7 +51,7 @@ def report_document(results: list[Result], rules: tuple[Rule, ...], suffix: str)
             | {"resourceTypes": sorted(rule.resource_types) if rule.resource_types else "all"}
             for rule in rules
         ],
-        "results": [asdict(result) for result in results],
+        "results": [vars(result) for result in results],
     }
 
 

@@ -50,3 +50,16 @@ def test_cdk_synth_refuses_a_violation(tmp_path: Path, flags: tuple[str, ...]) -
     app = f"{sys.executable} {VIOLATING_APP}"
     result = run("npx", "--no-install", "cdk", "synth", "--quiet", "--app", app, "-o", str(tmp_path), *flags)
     assert_refused(result, tmp_path)
+
+
+def test_make_synth_forwards_cdk_args(tmp_path: Path) -> None:
+    """`make synth CDK_ARGS="-o DIR -c environmentSuffix=X"`: another copy of the system, in DIR."""
+    outdir = tmp_path / "out"
+    result = run("make", "--no-print-directory", "synth", f"CDK_ARGS=-o {outdir} -c environmentSuffix=pr42")
+    assert result.returncode == 0, result.stderr[-3000:]
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    stacks = {name for name, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack"}
+    assert {"cicd-pipeline-pr42", "cicd-dev-pr42", "cicd-staging-pr42", "cicd-prod-pr42"} <= stacks
+    assert all(name.endswith("-pr42") for name in stacks)
+    report = json.loads((outdir / "compliance" / "report.json").read_text())
+    assert report["passed"] is True and report["environmentSuffix"] == "pr42"

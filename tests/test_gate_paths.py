@@ -13,7 +13,7 @@ from tests.gate_cases import ENV
 from tests.support import context
 
 
-def test_paths_come_from_the_aspect_when_templates_have_none(tmp_path: Path) -> None:
+def test_paths_come_from_the_construct_tree_when_templates_have_none(tmp_path: Path) -> None:
     app = cdk.App(context=context(), outdir=str(tmp_path))
     stack = cdk.Stack(app, "paths-stack-dev", env=ENV)
     s3.Bucket(
