@@ -7,6 +7,7 @@ from constructs import Construct
 
 from stacks.config import AppConfig, Environment
 from stacks.environment import AccessLogBucket, BlueGreenDeployment, BlueGreenService, Cluster, DeployRole, Network
+from stacks.monitoring.environment import EnvironmentMonitoring
 from stacks.naming import Names
 
 
@@ -58,3 +59,6 @@ class EnvironmentStack(cdk.Stack):
         self.deploy_role = DeployRole(
             self, "DeployRole", config=config, environment=environment, names=names, targets=targets
         ).role
+        self.monitoring = EnvironmentMonitoring(
+            self, "Monitoring", config=config, environment=environment, names=names, services=self.services
+        )

@@ -1,0 +1,250 @@
+"""CloudWatch dashboards: delivery health in the pipeline account, service health in each environment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from constructs import Construct
+
+from stacks.environment.service import BlueGreenService
+from stacks.monitoring.events import ACTION_EXECUTION
+from stacks.monitoring.metrics import (
+    DEPLOYMENTS_ROLLED_BACK,
+    DEPLOYMENTS_SUCCEEDED,
+    PIPELINE_FAILED,
+    PIPELINE_SUCCEEDED,
+    success_rate,
+)
+from stacks.monitoring.watched import Watched, WatchedPipeline
+from stacks.naming import PIPELINE, Names
+
+DAY = cdk.Duration.days(1)
+MINUTE = cdk.Duration.minutes(1)
+DELIVERY_INTERVAL = cdk.Duration.days(7)
+SERVICE_INTERVAL = cdk.Duration.days(1)
+WIDE, THIRD, QUARTER = 24, 8, 6
+HEIGHT = 6
+
+RECENT_FAILURES_QUERY = (
+    "fields @timestamp, detail.pipeline as pipeline, detail.stage as stage, detail.action as action, "
+    "`detail.execution-id` as execution",
+    f"filter `detail-type` = '{ACTION_EXECUTION}' and detail.state = 'FAILED'",
+    "stats count(*) as failures, latest(@timestamp) as last_failure, latest(execution) as last_execution "
+    "by pipeline, stage, action",
+    "sort last_failure desc",
+    "limit 50",
+)
+
+
+def _dashboard(
+    scope: Construct, names: Names, environment: str, interval: cdk.Duration, rows: list[list[cloudwatch.IWidget]]
+) -> cloudwatch.Dashboard:
+    return cloudwatch.Dashboard(
+        scope,
+        "Dashboard",
+        dashboard_name=names("cicd-dashboard", environment, "AWS::CloudWatch::Dashboard"),
+        default_interval=interval,
+        widgets=rows,
+    )
+
+
+def _header(markdown: str) -> cloudwatch.TextWidget:
+    return cloudwatch.TextWidget(markdown=markdown, width=WIDE, height=1)
+
+
+def _graph(title: str, metrics: Sequence[cloudwatch.IMetric], width: int = THIRD, **options) -> cloudwatch.GraphWidget:
+    return cloudwatch.GraphWidget(title=title, left=list(metrics), width=width, height=HEIGHT, **options)
+
+
+def _codebuild(metric_name: str, project: str, statistic: str, label: str) -> cloudwatch.Metric:
+    return cloudwatch.Metric(
+        namespace="AWS/CodeBuild",
+        metric_name=metric_name,
+        dimensions_map={"ProjectName": project},
+        statistic=statistic,
+        label=label,
+    )
+
+
+class DeliveryDashboard(Construct):
+    """Per pipeline: success rate and executions, build duration (p50, p90) and outcomes per project.
+    Then deployment success rate per environment, recent failures by stage and action, alarm states."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        names: Names,
+        watched: Watched,
+        event_log_group: str,
+        alarms: Sequence[cloudwatch.IAlarm],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        rows: list[list[cloudwatch.IWidget]] = []
+        for pipeline in watched.pipelines:
+            rows += self._pipeline_rows(pipeline)
+        rows += self._deployment_rows(watched)
+        rows.append(
+            [
+                cloudwatch.LogQueryWidget(
+                    title="Recent failures by stage and action",
+                    log_group_names=[event_log_group],
+                    query_lines=list(RECENT_FAILURES_QUERY),
+                    view=cloudwatch.LogQueryVisualizationType.TABLE,
+                    width=2 * THIRD,
+                    height=2 * HEIGHT,
+                ),
+                cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(alarms), width=THIRD, height=2 * HEIGHT),
+            ]
+        )
+        self.dashboard = _dashboard(self, names, PIPELINE, DELIVERY_INTERVAL, rows)
+
+    @staticmethod
+    def _pipeline_rows(pipeline: WatchedPipeline) -> list[list[cloudwatch.IWidget]]:
+        name = pipeline.pipeline_name
+        succeeded = PIPELINE_SUCCEEDED.metric(name, period=DAY, label="Succeeded")
+        failed = PIPELINE_FAILED.metric(name, period=DAY, label="Failed")
+        projects = pipeline.project_names
+        return [
+            [_header(f"### {pipeline.app}: pipeline `{name}`")],
+            [
+                cloudwatch.SingleValueWidget(
+                    title="Pipeline success rate (%)",
+                    metrics=[
+                        success_rate([succeeded], [failed], prefix="", label="Succeeded executions (%)", period=DAY)
+                    ],
+                    set_period_to_time_range=True,
+                    width=QUARTER,
+                    height=HEIGHT,
+                ),
+                _graph("Pipeline executions per day", [succeeded, failed], QUARTER),
+                _graph(
+                    "Build duration, p50 and p90 (seconds)",
+                    [
+                        _codebuild("Duration", project, statistic, f"{project} {statistic}")
+                        for project in projects
+                        for statistic in ("p50", "p90")
+                    ],
+                    QUARTER,
+                ),
+                _graph(
+                    "Builds succeeded and failed per project",
+                    [
+                        _codebuild(metric_name, project, "Sum", f"{project} {outcome}")
+                        for project in projects
+                        for metric_name, outcome in (("SucceededBuilds", "succeeded"), ("FailedBuilds", "failed"))
+                    ],
+                    QUARTER,
+                    view=cloudwatch.GraphWidgetView.BAR,
+                    set_period_to_time_range=True,
+                ),
+            ],
+        ]
+
+    @staticmethod
+    def _deployment_rows(watched: Watched) -> list[list[cloudwatch.IWidget]]:
+        rates, outcomes = [], []
+        for env in watched.environments:
+            groups = [deployment.deployment_group for deployment in watched.deployments_to(env)]
+            succeeded = [
+                DEPLOYMENTS_SUCCEEDED.metric(group, period=DAY, label=f"{group} succeeded") for group in groups
+            ]
+            rolled_back = [
+                DEPLOYMENTS_ROLLED_BACK.metric(group, period=DAY, label=f"{group} rolled back") for group in groups
+            ]
+            rates.append(success_rate(succeeded, rolled_back, prefix=env, label=f"{env} (%)", period=DAY))
+            outcomes += succeeded + rolled_back
+        return [
+            [_header("### Deployments")],
+            [
+                cloudwatch.SingleValueWidget(
+                    title="Deployment success rate per environment (%)",
+                    metrics=rates,
+                    set_period_to_time_range=True,
+                    width=THIRD,
+                    height=HEIGHT,
+                ),
+                _graph("Deployments per day: succeeded and rolled back", outcomes, 2 * THIRD),
+            ],
+        ]
+
+
+class EnvironmentDashboard(Construct):
+    """Per application: requests, 5xx, target response time and healthy hosts of its load balancer and
+    target groups (blue and green), CPU and memory of its ECS service."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        names: Names,
+        environment: str,
+        services: Mapping[str, BlueGreenService],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        rows: list[list[cloudwatch.IWidget]] = []
+        for app, service in services.items():
+            rows += self._service_rows(app, service, names.service(app, environment))
+        self.dashboard = _dashboard(self, names, environment, SERVICE_INTERVAL, rows)
+
+    @staticmethod
+    def _service_rows(app: str, service: BlueGreenService, service_name: str) -> list[list[cloudwatch.IWidget]]:
+        alb = service.load_balancer.metrics
+        target_groups = {"blue": service.blue_target_group, "green": service.green_target_group}
+        ecs = service.service
+        return [
+            [_header(f"### {app}: load balancer `{service.load_balancer_name}`, ECS service `{service_name}`")],
+            [
+                _graph("Requests", [alb.request_count(period=MINUTE, label="Requests")]),
+                _graph(
+                    "5xx responses",
+                    [
+                        alb.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=MINUTE, label="Targets"),
+                        alb.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=MINUTE, label="Load balancer"),
+                    ],
+                ),
+                _graph(
+                    "Target response time (seconds)",
+                    [
+                        alb.target_response_time(statistic=statistic, period=MINUTE, label=statistic)
+                        for statistic in ("p50", "p90", "p99")
+                    ],
+                ),
+            ],
+            [
+                _graph(
+                    "Healthy and unhealthy hosts",
+                    [
+                        metric
+                        for color, target_group in target_groups.items()
+                        for metric in (
+                            target_group.metrics.healthy_host_count(
+                                statistic="Minimum", period=MINUTE, label=f"{color} healthy"
+                            ),
+                            target_group.metrics.unhealthy_host_count(
+                                statistic="Maximum", period=MINUTE, label=f"{color} unhealthy"
+                            ),
+                        )
+                    ],
+                ),
+                _graph(
+                    "ECS CPU utilization (%)",
+                    [
+                        ecs.metric_cpu_utilization(statistic=statistic, period=MINUTE, label=statistic)
+                        for statistic in ("Average", "Maximum")
+                    ],
+                ),
+                _graph(
+                    "ECS memory utilization (%)",
+                    [
+                        ecs.metric_memory_utilization(statistic=statistic, period=MINUTE, label=statistic)
+                        for statistic in ("Average", "Maximum")
+                    ],
+                ),
+            ],
+        ]
