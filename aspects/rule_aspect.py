@@ -2,92 +2,135 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
+import constructs
 import jsii
 from constructs import IConstruct
 
-from policies.acknowledgement import METADATA_KEY, read
+from policies.acknowledgement import METADATA_KEY, Acknowledgement, read
 from policies.evaluation import FAIL
 from policies.model import Resource, StackContext
 
 if TYPE_CHECKING:
     from aspects.gate import GateRun
 
+_POLICIES = {"Delete", "Retain", "RetainExceptOnCreate", "Snapshot"}
+
 
 @jsii.implements(cdk.IAspect)
 class ComplianceAspect:
     """Annotates an error on each resource that breaks a rule, naming the rule and the fix.
 
-    It reads the L1 model, so it cannot see property overrides, nor stacks inside a Stage:
-    the validation plugin re-checks the synthesized templates for those. It visits each
-    resource itself (not its stack) so that MUTATING aspects on that resource ran first.
-    Every call into the construct tree crosses to jsii's Node process, so a resource is first
-    judged on its type, properties and policies alone; its path, logical ID and acknowledgements
-    are read only when a rule fails.
+    It reads the L1 model, so it cannot see property overrides, nor stacks inside a Stage: the
+    validation plugin re-checks the synthesized templates for those.
+
+    Every read of the construct tree is a call into jsii's Node process, the costly part of the
+    gate. So the Aspect visits each CfnResource at READONLY priority to collect it, and judges a
+    stack's resources together when CDK validates the tree (after every Aspect, MUTATING ones
+    included, and after CDK's own preparation): one call resolves all their properties and policies.
+    Properties are read only for types some rule looks into, and a resource's path, logical ID and
+    acknowledgements only when a rule fails.
     """
 
     def __init__(self, run: GateRun) -> None:
         self._run = run
-        self._contexts: dict[cdk.Stack, StackContext] = {}
+        self._pending: dict[cdk.Stack, list[cdk.CfnResource]] = {}
 
     def visit(self, node: IConstruct) -> None:
-        if isinstance(node, cdk.CfnResource):
-            stack = node.stack
-            resource = _read(stack, node)
-            if resource is None:
-                return
-            context = self._context(stack)
-            if any(r.status == FAIL for r in self._run.evaluator.resource(resource, context)):
-                logical_id, path = stack.resolve(node.logical_id), node.node.path
-                resource = replace(resource, logical_id=logical_id, path=path)
-                self._report(node, resource, context, read({METADATA_KEY: node.get_metadata(METADATA_KEY)}))
-        elif isinstance(node, cdk.Stack) and not node.nested:
-            context = self._context(node)
-            self._report(node, context.stack_resource(), context, read(node.template_options.metadata))
+        # isinstance() on jsii classes walks the ABC registry of all their subclasses; the MRO is enough.
+        ancestry = type(node).__mro__
+        if cdk.CfnResource in ancestry:
+            self._stack_batch(node.stack).append(node)
+        elif cdk.Stack in ancestry:
+            self._stack_batch(node)
 
-    def _report(self, node: IConstruct, resource: Resource, context: StackContext, acknowledgements: list) -> None:
-        for result in self._run.evaluator.resource(resource, context, acknowledgements):
+    def _stack_batch(self, stack: cdk.Stack) -> list[cdk.CfnResource]:
+        if stack not in self._pending:
+            self._pending[stack] = []
+            stack.node.add_validation(_StackCheck(self, stack))
+        return self._pending[stack]
+
+    def check_stack(self, stack: cdk.Stack) -> None:
+        elements = self._pending.pop(stack, [])
+        types = [_cfn_type(element) for element in elements]
+        resolved = _resolve(stack, elements, [self._run.evaluator.reads_properties(t) for t in types])
+        context = _context(stack, self._run.suffix, elements, resolved)
+        if not stack.nested:
+            self._judge(stack, context.stack_resource(), context, lambda: read(stack.template_options.metadata))
+        for element, resource_type, values in zip(elements, types, resolved, strict=True):
+            if values is None:
+                continue  # not resolvable in the L1 model: the validation plugin judges the template
+            properties, options = values
+            resource = Resource(
+                logical_id="",
+                type=resource_type,
+                properties=properties,
+                deletion_policy=_policy(options.get("deletionPolicy")),
+                update_replace_policy=_policy(options.get("updateReplacePolicy")),
+            )
+            self._judge(element, resource, context, partial(_acknowledgements, element))
+
+    def _judge(
+        self,
+        node: IConstruct,
+        resource: Resource,
+        context: StackContext,
+        acknowledgements: Callable[[], list[Acknowledgement]],
+    ) -> None:
+        """Annotate what fails; a failure is worth reading the resource's path, ID and acknowledgements."""
+        evaluator = self._run.evaluator
+        if not any(result.status == FAIL for result in evaluator.resource(resource, context)):
+            return
+        if isinstance(node, cdk.CfnResource):
+            resource = replace(resource, logical_id=node.stack.resolve(node.logical_id), path=node.node.path)
+        for result in evaluator.resource(resource, context, acknowledgements()):
             if result.status == FAIL:
                 cdk.Annotations.of(node).add_error(self._run.annotation(result))
 
-    def _context(self, stack: cdk.Stack) -> StackContext:
-        if stack not in self._contexts:
-            path = stack.node.path
-            self._contexts[stack] = StackContext(
-                name=path if stack.nested else stack.stack_name,
-                suffix=self._run.suffix,
-                account=_known(stack.account),
-                region=_known(stack.region),
-                termination_protection=bool(stack.termination_protection),
-                path=path,
-                resources=_StackResources(stack),
-            )
-        return self._contexts[stack]
+
+def _acknowledgements(element: cdk.CfnResource) -> list[Acknowledgement]:
+    return read({METADATA_KEY: element.get_metadata(METADATA_KEY)})
 
 
-def _known(value: str) -> str | None:
-    return None if cdk.Token.is_unresolved(value) else value
+@jsii.implements(constructs.IValidation)
+class _StackCheck:
+    """Runs the Aspect's judgement of one stack when CDK validates the construct tree."""
+
+    def __init__(self, aspect: ComplianceAspect, stack: cdk.Stack) -> None:
+        self._aspect, self._stack = aspect, stack
+
+    def validate(self) -> list[str]:
+        self._aspect.check_stack(self._stack)
+        return []  # violations are error annotations, so the report lists them all and synth goes on to write it
 
 
-def _read(stack: cdk.Stack, element: cdk.CfnResource) -> Resource | None:
-    """The resource as the template will show it (path and logical ID left out: see the class), or None
-    where the L1 model cannot be resolved yet. Five calls into jsii: the costly part of the Aspect."""
+def _resolve(stack: cdk.Stack, elements: list[cdk.CfnResource], with_properties: list[bool]) -> list[Any]:
+    """[(properties, cfn options)] per element, resolved in one call (None where resolution fails)."""
+    batch = [
+        [element._cfn_properties if wanted else {}, element.cfn_options]
+        for element, wanted in zip(elements, with_properties, strict=True)
+    ]
     try:
-        properties, options = stack.resolve([element._cfn_properties, element.cfn_options])
-        properties = element._render_properties(properties)
+        resolved = stack.resolve(batch)
     except (RuntimeError, TypeError):
-        return None  # the validation plugin evaluates the synthesized template instead
-    return Resource(
-        logical_id="",
-        type=_cfn_type(element),
-        properties=properties or {},
-        deletion_policy=options.get("deletionPolicy"),
-        update_replace_policy=options.get("updateReplacePolicy"),
-    )
+        resolved = [_resolve_one(stack, values) for values in batch]
+    return [None if values is None else (_CaseInsensitive.of(values[0]), values[1]) for values in resolved]
+
+
+def _resolve_one(stack: cdk.Stack, values: list[Any]) -> list[Any] | None:
+    try:
+        return stack.resolve(values)
+    except (RuntimeError, TypeError):
+        return None
+
+
+def _policy(value: Any) -> str | None:
+    return value if value in _POLICIES else None if value is None else str(value)
 
 
 _TYPES: dict[type, str] = {}
@@ -104,32 +147,74 @@ def _cfn_type(element: cdk.CfnResource) -> str:
     return _TYPES[cls]
 
 
+def _context(stack: cdk.Stack, suffix: str, elements: list[cdk.CfnResource], resolved: list[Any]) -> StackContext:
+    def known(value: str) -> str | None:
+        return None if cdk.Token.is_unresolved(value) else value
+
+    path = stack.node.path
+    return StackContext(
+        name=path if stack.nested else stack.stack_name,
+        suffix=suffix,
+        account=known(stack.account),
+        region=known(stack.region),
+        termination_protection=bool(stack.termination_protection),
+        path=path,
+        resources=_StackResources(stack, elements, resolved),
+    )
+
+
+class _CaseInsensitive(dict):
+    """Resolved L1 properties, whose keys are the CloudFormation names in camelCase (`sseAlgorithm`),
+    read by the CloudFormation name (`SSEAlgorithm`): the two differ only in case. Rendering them
+    into the template's spelling would cost one more call into jsii per resource."""
+
+    @classmethod
+    def of(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return cls({key: cls.of(item) for key, item in value.items()})
+        if isinstance(value, list):
+            return [cls.of(item) for item in value]
+        return value
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        super().__init__(values)
+        self._lower = {key.lower(): key for key in values}
+
+    def _key(self, key: object) -> object:
+        return self._lower.get(key.lower(), key) if isinstance(key, str) else key
+
+    def __getitem__(self, key: object) -> Any:
+        return super().__getitem__(self._key(key))
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(self._key(key))
+
+    def get(self, key: object, default: Any = None) -> Any:
+        return super().get(self._key(key), default)
+
+
 class _StackResources(Mapping[str, Mapping[str, Any]]):
-    """A stack's resources by logical ID; a resource is resolved only when a rule follows a reference to it."""
+    """A stack's resources by logical ID, for rules that follow a reference (logical IDs read on first use)."""
 
-    def __init__(self, stack: cdk.Stack) -> None:
-        self._stack = stack
-        self._elements: dict[str, cdk.CfnResource] | None = None
-        self._resolved: dict[str, Mapping[str, Any]] = {}
+    def __init__(self, stack: cdk.Stack, elements: list[cdk.CfnResource], resolved: list[Any]) -> None:
+        self._stack, self._elements, self._resolved = stack, elements, resolved
+        self._by_id: dict[str, Mapping[str, Any]] | None = None
 
-    def _by_logical_id(self) -> dict[str, cdk.CfnResource]:
-        if self._elements is None:
-            elements = [e for e in self._stack.node.find_all() if isinstance(e, cdk.CfnResource)]
-            elements = [e for e in elements if e.stack is self._stack]
-            logical_ids = self._stack.resolve([e.logical_id for e in elements])  # one call for all
-            self._elements = dict(zip(logical_ids, elements, strict=True))
-        return self._elements
+    def _all(self) -> dict[str, Mapping[str, Any]]:
+        if self._by_id is None:
+            logical_ids = self._stack.resolve([element.logical_id for element in self._elements])
+            self._by_id = {
+                logical_id: {"Type": _cfn_type(element), "Properties": values[0]}
+                for logical_id, element, values in zip(logical_ids, self._elements, self._resolved, strict=True)
+                if values is not None
+            }
+        return self._by_id
 
     def __getitem__(self, logical_id: str) -> Mapping[str, Any]:
-        if logical_id not in self._resolved:
-            resource = _read(self._stack, self._by_logical_id()[logical_id])
-            if resource is None:
-                raise KeyError(logical_id)
-            self._resolved[logical_id] = {"Type": resource.type, "Properties": resource.properties}
-        return self._resolved[logical_id]
+        return self._all()[logical_id]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._by_logical_id())
+        return iter(self._all())
 
     def __len__(self) -> int:
-        return len(self._by_logical_id())
+        return len(self._all())

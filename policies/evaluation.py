@@ -51,6 +51,10 @@ class Evaluator:
             by_rule.setdefault(ack.rule_id, ack)
         return [self._verdict(rule, resource, stack, by_rule.get(rule.id), template) for rule in self.rules]
 
+    def reads_properties(self, resource_type: str) -> bool:
+        """Whether any rule will look at this type's properties (reading them can be costly)."""
+        return any(rule.applies_to(resource_type) and rule.reads_properties(resource_type) for rule in self.rules)
+
     def template(
         self, template: Mapping[str, Any], stack: StackContext, path: str = "", include_stack: bool = True
     ) -> list[Result]:

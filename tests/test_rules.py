@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
+import cfnlint
 import pytest
 
 from policies import destroyable, naming, no_hardcoded_secrets, noncurrent_lifecycle, terminate_deny
@@ -16,17 +21,42 @@ def res(resource_type: str, **properties) -> Resource:
 
 
 @pytest.mark.parametrize(
-    "properties",
+    ("resource_type", "properties"),
     [
-        {"DeletionProtection": True},
-        {"DeletionProtectionEnabled": "true"},
-        {"DeletionProtection": "ACTIVE"},
-        {"LoadBalancerAttributes": [{"Key": "deletion_protection.enabled", "Value": "true"}]},
-        {"DisableApiTermination": True},
+        ("AWS::RDS::DBCluster", {"DeletionProtection": True}),
+        ("AWS::DynamoDB::Table", {"DeletionProtectionEnabled": "true"}),
+        ("AWS::Cognito::UserPool", {"DeletionProtection": "ACTIVE"}),
+        ("AWS::AutoScaling::AutoScalingGroup", {"DeletionProtection": "prevent-all-deletion"}),
+        (
+            "AWS::ElasticLoadBalancingV2::LoadBalancer",
+            {"LoadBalancerAttributes": [{"Key": "deletion_protection.enabled", "Value": "true"}]},
+        ),
+        ("AWS::EC2::LaunchTemplate", {"LaunchTemplateData": {"DisableApiTermination": True}}),
+        ("AWS::NetworkFirewall::Firewall", {"DeleteProtection": True}),
+        ("AWS::ECS::CapacityProvider", {"AutoScalingGroupProvider": {"ManagedTerminationProtection": "ENABLED"}}),
     ],
 )
-def test_deletion_protection_in_any_form_fails(properties: dict) -> None:
-    assert destroyable.check(res("AWS::Any::Thing", **properties), STACK)
+def test_deletion_protection_in_any_form_fails(resource_type: str, properties: dict) -> None:
+    assert destroyable.check(res(resource_type, **properties), STACK)
+
+
+@pytest.mark.parametrize("value", [False, "false", "DISABLED", "none", "BYPASS"])
+def test_protection_switched_off_passes(value) -> None:
+    assert destroyable.check(res("AWS::DynamoDB::Table", DeletionProtectionEnabled=value), STACK) == []
+
+
+def test_every_type_with_a_protection_property_in_the_cloudformation_schemas_is_covered() -> None:
+    """cfn-lint ships the us-east-1 resource schemas: a type that gains a protection property must be listed."""
+    schemas = Path(cfnlint.__file__).parent / "data" / "schemas"
+    index = json.loads((schemas / "providers" / "us-east-1.json").read_text())
+    protectable = set()
+    for resource_type, digest in index.items():
+        schema = (schemas / "resources" / f"{digest}.json").read_text()
+        names = re.findall(r'"([A-Za-z]+)":', schema)
+        if any(destroyable.PROTECTION.search(name) for name in names):
+            protectable.add(resource_type)
+    assert len(protectable) > 30
+    assert protectable - destroyable.PROTECTABLE_TYPES == set()
 
 
 def test_deletion_protection_off_and_delete_policies_pass() -> None:
