@@ -69,7 +69,7 @@ class ComplianceAspect:
             resource = Resource(
                 logical_id="",
                 type=resource_type,
-                properties=properties,
+                properties={} if properties == _NOT_READ else properties,
                 deletion_policy=_policy(options.get("deletionPolicy")),
                 update_replace_policy=_policy(options.get("updateReplacePolicy")),
             )
@@ -112,7 +112,7 @@ class _StackCheck:
 def _resolve(stack: cdk.Stack, elements: list[cdk.CfnResource], with_properties: list[bool]) -> list[Any]:
     """[(properties, cfn options)] per element, resolved in one call (None where resolution fails)."""
     batch = [
-        [element._cfn_properties if wanted else {}, element.cfn_options]
+        [element._cfn_properties if wanted else _NOT_READ, element.cfn_options]
         for element, wanted in zip(elements, with_properties, strict=True)
     ]
     try:
@@ -134,6 +134,8 @@ def _policy(value: Any) -> str | None:
 
 
 _TYPES: dict[type, str] = {}
+_NOT_READ = "(properties not read: no rule looks into this type)"
+"""Stands in for the properties of a type no rule looks into (`resolve` drops None from lists)."""
 
 
 def _cfn_type(element: cdk.CfnResource) -> str:
@@ -194,19 +196,24 @@ class _CaseInsensitive(dict):
 
 
 class _StackResources(Mapping[str, Mapping[str, Any]]):
-    """A stack's resources by logical ID, for rules that follow a reference (logical IDs read on first use)."""
+    """A stack's resources by logical ID, for rules that follow a reference: only those whose properties
+    were read (the types rules look into), their logical IDs resolved on first use."""
 
     def __init__(self, stack: cdk.Stack, elements: list[cdk.CfnResource], resolved: list[Any]) -> None:
-        self._stack, self._elements, self._resolved = stack, elements, resolved
+        self._stack = stack
+        self._read = [
+            (element, values[0])
+            for element, values in zip(elements, resolved, strict=True)
+            if values is not None and values[0] != _NOT_READ
+        ]
         self._by_id: dict[str, Mapping[str, Any]] | None = None
 
     def _all(self) -> dict[str, Mapping[str, Any]]:
         if self._by_id is None:
-            logical_ids = self._stack.resolve([element.logical_id for element in self._elements])
+            logical_ids = self._stack.resolve([element.logical_id for element, _ in self._read])
             self._by_id = {
-                logical_id: {"Type": _cfn_type(element), "Properties": values[0]}
-                for logical_id, element, values in zip(logical_ids, self._elements, self._resolved, strict=True)
-                if values is not None
+                logical_id: {"Type": _cfn_type(element), "Properties": properties}
+                for logical_id, (element, properties) in zip(logical_ids, self._read, strict=True)
             }
         return self._by_id
 
