@@ -347,7 +347,7 @@ class TestEnvironment:
     def test_deploy_role_denies_terminate_instances_in_its_own_policy(self, envs: Environments, env: str) -> None:
         role = envs.role(env, f"deploy-role-{env}-dev")
         assert inline_statements(role, "DenyTerminateInstances") == [
-            {"Effect": "Deny", "Action": "ec2:TerminateInstances", "Resource": "*"}
+            {"Sid": "DenyTerminateInstances", "Effect": "Deny", "Action": "ec2:TerminateInstances", "Resource": "*"}
         ]
 
     def test_deploy_role_may_only_deploy_this_service(self, envs: Environments, env: str) -> None:

@@ -11,11 +11,8 @@ from stacks.config import AppConfig, Environment
 from stacks.environment.deployment import BlueGreenDeployment
 from stacks.environment.service import BlueGreenService
 from stacks.exceptions import acknowledge_nag, wildcard_resource
+from stacks.guardrails import deny_terminate_instances
 from stacks.naming import Names
-
-DENY_TERMINATE_INSTANCES = iam.PolicyDocument(
-    statements=[iam.PolicyStatement(effect=iam.Effect.DENY, actions=["ec2:TerminateInstances"], resources=["*"])]
-)
 
 
 class DeployRole(Construct):
@@ -61,7 +58,7 @@ class DeployRole(Construct):
             assumed_by=principal,
             description=f"Pipeline deploy projects: register task definitions, start blue/green deployments in {env}",
             inline_policies={
-                "DenyTerminateInstances": DENY_TERMINATE_INSTANCES,
+                **deny_terminate_instances(),
                 "BlueGreenDeploy": iam.PolicyDocument(
                     statements=[statement for target in targets for statement in _statements(*target)]
                 ),

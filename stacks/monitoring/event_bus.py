@@ -18,10 +18,10 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.config import AppConfig
+from stacks.guardrails import deny_terminate_instances
 from stacks.monitoring.events import CODEDEPLOY, DEPLOYMENT_STATE, deployment_events
 from stacks.monitoring.targets import RuleTarget
 from stacks.naming import Names
-from stacks.pipeline.roles import DENY_TERMINATE_INSTANCES
 
 
 def foreign_target_accounts(config: AppConfig) -> tuple[str, ...]:
@@ -88,7 +88,7 @@ class DeploymentEventForwarder(Construct):
                     statements=[iam.PolicyStatement(actions=["events:PutEvents"], resources=[self.bus_arn])]
                 ),
                 # It writes into the pipeline account, so it carries the deny like every role reaching across.
-                "DenyTerminateInstances": iam.PolicyDocument(statements=[DENY_TERMINATE_INSTANCES]),
+                **deny_terminate_instances(),
             },
         )
         self.rule = events.Rule(

@@ -6,14 +6,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-DENY_TERMINATE_INSTANCES = iam.PolicyStatement(
-    sid="DenyTerminateInstances",
-    effect=iam.Effect.DENY,
-    actions=["ec2:TerminateInstances"],
-    resources=["*"],
-)
-"""Policy for every role here: none needs EC2, and several reach into the environment accounts, so the
-explicit deny travels with the role whatever is attached to it later."""
+from stacks.guardrails import deny_terminate_instances
 
 
 def service_role(scope: Construct, construct_id: str, *, role_name: str, service: str, description: str) -> iam.Role:
@@ -24,7 +17,7 @@ def service_role(scope: Construct, construct_id: str, *, role_name: str, service
         role_name=role_name,
         assumed_by=iam.ServicePrincipal(service),
         description=description,
-        inline_policies={"DenyTerminateInstances": iam.PolicyDocument(statements=[DENY_TERMINATE_INSTANCES])},
+        inline_policies=deny_terminate_instances(),
     )
 
 
