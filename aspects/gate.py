@@ -74,18 +74,17 @@ class GateRun:
                     self._paths[(stack.node.path, stack.resolve(node.logical_id))] = node.node.path
         return self._paths
 
-    def describe(self, result: Result) -> str:
+    def describe(self, result: Result, *, with_path: bool = True) -> str:
+        """One violation: rule, problems, where (the construct path unless it is shown anyway), fix."""
         rule = self.rule(result.rule_id)
-        where = f"construct {result.path or result.stack}, logical ID {result.logical_id}"
-        return f"[{rule.id}] {rule.title}: {'; '.join(result.messages)} ({where}). Fix: {rule.fix}"
+        where = f"construct {result.path or result.stack}, " if with_path else ""
+        problems = "; ".join(result.messages)
+        return f"[{rule.id}] {rule.title}: {problems} ({where}logical ID {result.logical_id}). Fix: {rule.fix}"
 
     def annotation(self, result: Result) -> str:
-        """The error text the Aspect attaches to a violating construct."""
+        """The error text the Aspect attaches to a violating construct (CDK prints the construct's path)."""
         self.annotated.add((result.path, result.rule_id))
-        rule = self.rule(result.rule_id)
-        return (
-            f"[{rule.id}] {rule.title}: {'; '.join(result.messages)} (logical ID {result.logical_id}). Fix: {rule.fix}"
-        )
+        return self.describe(result, with_path=False)
 
     def record(self, results: list[Result]) -> list[Result]:
         """Keep the plugin's results, write the reports, return the violations still to be reported."""
