@@ -145,6 +145,6 @@ def apply_gate(app: cdk.App, *, suffix: str, rules: tuple[Rule, ...] = RULES, to
         evaluator=Evaluator(rules=rules, today=today or dt.date.today()),
         annotations_fail_synth=bool(app.node.try_get_context(_ANNOTATIONS_IN_REPORT)),
     )
-    cdk.Aspects.of(app).add(ComplianceAspect(run), priority=cdk.AspectPriority.READONLY)
+    ComplianceAspect(run).watch(app)
     cdk.Validations.of(app).add_plugins(CompliancePlugin(run))
     return run

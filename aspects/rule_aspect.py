@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 _POLICIES = {"Delete", "Retain", "RetainExceptOnCreate", "Snapshot"}
 
 
-@jsii.implements(cdk.IAspect)
 class ComplianceAspect:
     """Annotates an error on each resource that breaks a rule, naming the rule and the fix.
 
@@ -30,33 +29,55 @@ class ComplianceAspect:
     validation plugin re-checks the synthesized templates for those.
 
     Every read of the construct tree is a call into jsii's Node process, the costly part of the
-    gate. So the Aspect visits each CfnResource at READONLY priority to collect it, and judges a
-    stack's resources together when CDK validates the tree (after every Aspect, MUTATING ones
-    included, and after CDK's own preparation): one call resolves all their properties and policies.
-    Properties are read only for types some rule looks into, and a resource's path, logical ID and
-    acknowledgements only when a rule fails.
+    gate. So an Aspect on each stack collects its CfnResources at READONLY priority (knowing their
+    stack without asking), and the stack's resources are judged together when CDK validates the
+    tree (after every Aspect, MUTATING ones included, and after CDK's own preparation): one call
+    resolves all their properties and policies. Properties are read only for types some rule looks
+    into, and a resource's path, logical ID and acknowledgements only when a rule fails.
     """
 
     def __init__(self, run: GateRun) -> None:
         self._run = run
         self._pending: dict[cdk.Stack, list[cdk.CfnResource]] = {}
+        self._watched: list[IConstruct] = []
 
-    def visit(self, node: IConstruct) -> None:
-        # isinstance() on jsii classes walks the ABC registry of all their subclasses; the MRO is enough.
-        ancestry = type(node).__mro__
-        if cdk.CfnResource in ancestry:
-            self._stack_batch(node.stack).append(node)
-        elif cdk.Stack in ancestry:
-            self._stack_batch(node)
+    def watch(self, app: cdk.App) -> None:
+        """An Aspect on each of the app's constructs (Stages aside), and a check, when the tree is
+        validated, for constructs added to the app later."""
+        for child in app.node.children:
+            ancestry = type(child).__mro__
+            if cdk.Stage not in ancestry:
+                stack = child if cdk.Stack in ancestry else None
+                cdk.Aspects.of(child).add(_Collector(self, stack), priority=cdk.AspectPriority.READONLY)
+                self._watched.append(child)
+        app.node.add_validation(_LateConstructs(self, app))
 
-    def _stack_batch(self, stack: cdk.Stack) -> list[cdk.CfnResource]:
+    def collect(self, stack: cdk.Stack, element: cdk.CfnResource | None = None) -> None:
         if stack not in self._pending:
             self._pending[stack] = []
             stack.node.add_validation(_StackCheck(self, stack))
-        return self._pending[stack]
+        if element is not None:
+            self._pending[stack].append(element)
 
-    def check_stack(self, stack: cdk.Stack) -> None:
-        elements = self._pending.pop(stack, [])
+    def check_late(self, app: cdk.App) -> None:
+        """Constructs added after `watch`: the same judgement, finding their resources in the tree."""
+        late: dict[cdk.Stack, list[cdk.CfnResource]] = {}
+        for child in app.node.children:
+            if child in self._watched or cdk.Stage in type(child).__mro__:
+                continue
+            for node in child.node.find_all():
+                ancestry = type(node).__mro__
+                if cdk.CfnResource in ancestry:
+                    late.setdefault(node.stack, []).append(node)
+                elif cdk.Stack in ancestry:
+                    late.setdefault(node, [])
+        for stack, elements in late.items():
+            self.check_stack(stack, elements)
+
+    def check_pending(self, stack: cdk.Stack) -> None:
+        self.check_stack(stack, self._pending.pop(stack, []))
+
+    def check_stack(self, stack: cdk.Stack, elements: list[cdk.CfnResource]) -> None:
         types = [_cfn_type(element) for element in elements]
         resolved = _resolve(stack, elements, [self._run.evaluator.reads_properties(t) for t in types])
         context = _context(stack, self._run.suffix, elements, resolved)
@@ -97,16 +118,45 @@ def _acknowledgements(element: cdk.CfnResource) -> list[Acknowledgement]:
     return read({METADATA_KEY: element.get_metadata(METADATA_KEY)})
 
 
+@jsii.implements(cdk.IAspect)
+class _Collector:
+    """The Aspect on one of the app's constructs: hands each CfnResource to the judge with its stack."""
+
+    def __init__(self, judge: ComplianceAspect, stack: cdk.Stack | None) -> None:
+        self._judge, self._stack = judge, stack
+        """The stack it was added to; None on other constructs, or once a nested stack shows up."""
+
+    def visit(self, node: IConstruct) -> None:
+        # isinstance() on jsii classes walks the ABC registry of all their subclasses; the MRO is enough.
+        ancestry = type(node).__mro__
+        if cdk.CfnResource in ancestry:
+            self._judge.collect(self._stack or node.stack, node)
+        elif cdk.Stack in ancestry:
+            if node is not self._stack:
+                self._stack = None  # from here on, a resource may belong to the nested stack: ask it
+            self._judge.collect(node)
+
+
 @jsii.implements(constructs.IValidation)
 class _StackCheck:
-    """Runs the Aspect's judgement of one stack when CDK validates the construct tree."""
+    """Runs the judgement of one stack's collected resources when CDK validates the construct tree."""
 
-    def __init__(self, aspect: ComplianceAspect, stack: cdk.Stack) -> None:
-        self._aspect, self._stack = aspect, stack
+    def __init__(self, judge: ComplianceAspect, stack: cdk.Stack) -> None:
+        self._judge, self._stack = judge, stack
 
     def validate(self) -> list[str]:
-        self._aspect.check_stack(self._stack)
+        self._judge.check_pending(self._stack)
         return []  # violations are error annotations, so the report lists them all and synth goes on to write it
+
+
+@jsii.implements(constructs.IValidation)
+class _LateConstructs:
+    def __init__(self, judge: ComplianceAspect, app: cdk.App) -> None:
+        self._judge, self._app = judge, app
+
+    def validate(self) -> list[str]:
+        self._judge.check_late(self._app)
+        return []
 
 
 def _resolve(stack: cdk.Stack, elements: list[cdk.CfnResource], with_properties: list[bool]) -> list[Any]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import aws_cdk as cdk
+import pytest
 from aws_cdk import aws_s3 as s3
+from constructs import Construct
 
 from aspects import apply_gate
 from policies.evaluation import EXEMPT, FAIL
@@ -31,3 +33,18 @@ def test_paths_come_from_the_construct_tree_when_templates_have_none(tmp_path: P
     assert {r.resource_type for r in exempt} == {"AWS::IAM::Role", "AWS::Lambda::Function"}
     assert all("Custom::S3AutoDeleteObjectsCustomResourceProvider" in r.path for r in exempt)
     assert {r.path for r in run.results if r.logical_id.startswith("Bucket")} >= {"paths-stack-dev/Bucket/Resource"}
+
+
+def test_the_aspect_judges_stacks_added_after_the_gate_and_stacks_below_other_constructs(tmp_path: Path) -> None:
+    app = cdk.App(context=context(**{"aws:cdk:enable-path-metadata": True}), outdir=str(tmp_path))
+    early = cdk.Stack(Construct(app, "Group"), "early-stack-dev", env=ENV)
+    s3.Bucket(early, "Early", bucket_name="early-bucket-test-dev", encryption=s3.BucketEncryption.S3_MANAGED)
+    run = apply_gate(app, suffix="dev")
+    late = cdk.Stack(app, "late-stack-dev", env=ENV)
+    s3.Bucket(late, "Late", bucket_name="late-bucket-test-dev", encryption=s3.BucketEncryption.S3_MANAGED)
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    assert {path for path, rule in run.annotated if rule == "CMP001"} == {
+        "Group/early-stack-dev/Early/Resource",
+        "late-stack-dev/Late/Resource",
+    }
