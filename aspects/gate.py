@@ -74,12 +74,13 @@ class GateRun:
                     self._paths[(stack.node.path, stack.resolve(node.logical_id))] = node.node.path
         return self._paths
 
-    def describe(self, result: Result, *, with_path: bool = True) -> str:
-        """One violation: rule, problems, where (the construct path unless it is shown anyway), fix."""
+    def describe(self, result: Result, *, with_path: bool = True, with_fix: bool = True) -> str:
+        """One violation: rule, problems, where (the construct path unless it is shown anyway), fix
+        (unless it is shown apart)."""
         rule = self.rule(result.rule_id)
         where = f"construct {result.path or result.stack}, " if with_path else ""
-        problems = "; ".join(result.messages)
-        return f"[{rule.id}] {rule.title}: {problems} ({where}logical ID {result.logical_id}). Fix: {rule.fix}"
+        fix = f". Fix: {rule.fix}" if with_fix else ""
+        return f"[{rule.id}] {rule.title}: {'; '.join(result.messages)} ({where}logical ID {result.logical_id}){fix}"
 
     def annotation(self, result: Result) -> str:
         """The error text the Aspect attaches to a violating construct (CDK prints the construct's path)."""

@@ -78,7 +78,6 @@ class CompliancePlugin:
 
     def _violation(self, result: Result) -> cdk.PolicyViolation:
         rule = self._run.rule(result.rule_id)
-        where = f"construct {result.path or '(unknown path)'}, logical ID {result.logical_id}"
         resource = (
             cdk.PolicyViolatingResource(construct_path=result.path or result.stack, locations=["(stack)"])
             if result.resource_type == STACK_TYPE and result.logical_id == result.stack
@@ -88,7 +87,7 @@ class CompliancePlugin:
         )
         return cdk.PolicyViolation(
             rule_name=rule.id,
-            description=f"[{rule.id}] {rule.title}: {'; '.join(result.messages)} ({where})",
+            description=self._run.describe(result, with_fix=False),  # CDK prints the fix on its own line
             fix=rule.fix,
             severity=rule.severity,
             violating_resources=[resource],

@@ -66,8 +66,7 @@ def _log_group(scope: Construct, cid: str, **kwargs: Any) -> logs.LogGroup:
 
 
 def _retained_l1(scope: Construct, cid: str) -> cdk.CfnResource:
-    group = logs.CfnLogGroup(scope, cid, log_group_name=name(cid), deletion_protection_enabled=True)
-    return group
+    return logs.CfnLogGroup(scope, cid, log_group_name=name(cid), deletion_protection_enabled=True)
 
 
 DESTROYABLE = RuleCase(
