@@ -53,8 +53,16 @@ class Names:
     def task_execution_role(self, app: str, environment: str) -> str:
         return self(f"{app}-execution-role", environment, "AWS::IAM::Role")
 
+    def task_execution_roles(self, environment: str) -> str:
+        """An ARN pattern's role name matching every application's task execution role in `environment`."""
+        return f"*-execution-role-{environment}-{self.suffix}"
+
     def task_role(self, app: str, environment: str) -> str:
         return self(f"{app}-task-role", environment, "AWS::IAM::Role")
+
+    def tools_repository(self) -> str:
+        """The pipeline account's repository of the build image, BuildKit and the services' placeholder."""
+        return self("tools-ecr-repository", PIPELINE, "AWS::ECR::Repository")
 
     def ecr_repository(self, app: str) -> str:
         return self(f"{app}-ecr-repository", PIPELINE, "AWS::ECR::Repository")

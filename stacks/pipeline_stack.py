@@ -4,25 +4,31 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from stacks.config import AppConfig
-from stacks.exceptions import skip_checkov
+from stacks.exceptions import skip_checkov, skip_provider_handler_checks
+from stacks.foundation import BUILD_IMAGE, BUILDKIT
 from stacks.naming import PIPELINE, Names
 from stacks.pipeline.application import ApplicationPipeline
 from stacks.pipeline.credentials import RegistryCredentials
 from stacks.pipeline.projects import ProjectDefaults
-from stacks.pipeline.registries import BUILD_IMAGE_TAG, build_image_repository
-from stacks.pipeline.source import source_key
-from stacks.pipeline.storage import PipelineBuckets
+from stacks.pipeline.source import SampleSource, source_key
+from stacks.pipeline.storage import AUTO_DELETE_PROVIDER, PipelineBuckets
 
 
 class PipelineStack(cdk.Stack):
-    """Shared: buckets (access logs, build cache, source uploads), the private build image repository,
-    the Docker registry credentials with their rotation and the approvals topic. Per application: an
-    ECR repository, build/test/deploy projects and a Source, Build, Test, Deploy pipeline.
+    """Shared: the source bucket, the Docker registry credentials with their rotation and the
+    approvals topic. Per application: an ECR repository, an artifact bucket, build/test/deploy
+    projects and a Source, Build, Test, Deploy pipeline. The foundation stack's buckets and tools
+    repository (build image, BuildKit) are found by name.
+
+    With the S3 source, each application's source key is seeded with the sample application before
+    its pipeline is created, so the run CodePipeline starts on creation ships the sample through
+    dev, staging and prod instead of failing on an empty bucket.
 
     Nothing here is shared with the environment accounts except images (pulled by their task
     execution roles) and deploy-role sessions (assumed by the deploy projects).
@@ -40,7 +46,7 @@ class PipelineStack(cdk.Stack):
         self.buckets = PipelineBuckets(
             self, "Buckets", names=names, account=config.pipeline_account, with_source=config.source is None
         )
-        self.build_image_repository = build_image_repository(self, "BuildImageRepository", names=names)
+        tools = ecr.Repository.from_repository_name(self, "ToolsRepository", names.tools_repository())
         self.registry_credentials = RegistryCredentials(self, "RegistryCredentials", names=names)
         self.approvals_topic = sns.Topic(
             self,
@@ -60,7 +66,7 @@ class PipelineStack(cdk.Stack):
             self.approvals_topic.add_subscription(subscriptions.EmailSubscription(email))
 
         defaults = ProjectDefaults(
-            build_image=codebuild.LinuxBuildImage.from_ecr_repository(self.build_image_repository, BUILD_IMAGE_TAG),
+            build_image=codebuild.LinuxBuildImage.from_ecr_repository(tools, BUILD_IMAGE.tag),
             cache_bucket=self.buckets.cache,
         )
         self.pipelines = {
@@ -74,17 +80,17 @@ class PipelineStack(cdk.Stack):
                 defaults=defaults,
                 registry_credentials=self.registry_credentials.secret,
                 approvals_topic=self.approvals_topic,
+                buildkit_image=tools.repository_uri_for_tag(BUILDKIT.tag),
             )
             for app in config.applications
         }
-
-        cdk.CfnOutput(
-            self,
-            "BuildImageRepositoryUri",
-            value=self.build_image_repository.repository_uri,
-            description=f"Push the mirrored CodeBuild image here with tag {BUILD_IMAGE_TAG} (make build-image)",
+        skip_provider_handler_checks(
+            self, AUTO_DELETE_PROVIDER, "empties the pipeline account's buckets before CloudFormation deletes them"
         )
         if self.buckets.source is not None:
+            sample = SampleSource(self, "SampleSource", names=names, bucket=self.buckets.source)
+            for app, pipeline in self.pipelines.items():
+                pipeline.pipeline.node.add_dependency(sample.seed(app))
             keys = ", ".join(source_key(app.name) for app in config.applications)
             cdk.CfnOutput(
                 self,

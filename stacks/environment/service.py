@@ -6,7 +6,6 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
@@ -17,9 +16,11 @@ from constructs import Construct
 from stacks.config import Application, Environment
 from stacks.environment.network import Network
 from stacks.exceptions import acknowledge_nag, skip_checkov, wildcard_resource
+from stacks.foundation import PLACEHOLDER
 from stacks.naming import Names
 
-PLACEHOLDER_IMAGE = Path(__file__).parent / "placeholder"
+PLACEHOLDER_SERVER = Path(__file__).parent / "placeholder" / "server.py"
+NOBODY = "65534"
 TASK_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 HTTP_PORTS = {"production": 80, "test": 8080}
 HTTPS_PORTS = {"production": 443, "test": 8443}
@@ -31,10 +32,11 @@ class BlueGreenService(Construct):
     """Task roles, task definition, ALB with production and test listeners, blue and green target
     groups and a Fargate service whose deployments belong to CodeDeploy.
 
-    The task definition starts with a placeholder image built from `placeholder/` (a CDK asset in
-    the account's bootstrap repository), so the service turns healthy before the pipeline has run;
-    the pipeline then registers revisions of the same family with the application's image from the
-    pipeline account's ECR repository, which the execution role may pull from.
+    The task definition starts with the placeholder: the pinned Python image from the pipeline
+    account's tools repository running `placeholder/server.py` (given as its command, so nothing is
+    built on the deployer's machine), which answers 200 on every path, so the service turns healthy
+    before the pipeline has run. The pipeline then registers revisions of the same family with the
+    application's image from the pipeline account's ECR repository; the execution role may pull both.
 
     The execution role takes no grants from CDK: its inline policies list everything it may do
     (pull both images, write the task log group), so a reviewer reads them in one place.
@@ -65,13 +67,6 @@ class BlueGreenService(Construct):
             log_group_name=names.task_log_group(app, env),
             retention=TASK_LOG_RETENTION,
             removal_policy=cdk.RemovalPolicy.DESTROY,
-        )
-        self.placeholder_image = ecr_assets.DockerImageAsset(
-            self,
-            "PlaceholderImage",
-            directory=str(PLACEHOLDER_IMAGE),
-            platform=ecr_assets.Platform.LINUX_AMD64,
-            exclude=["__pycache__", "*.pyc"],
         )
         self.execution_role = self._execution_role(app, env, names, pipeline_account)
         self.task_role = iam.Role(
@@ -126,8 +121,15 @@ class BlueGreenService(Construct):
         return f"{self.scheme}://{host}:{self.test_port}{self.health_check_path}"
 
     def _execution_role(self, app: str, env: str, names: Names, pipeline_account: str) -> iam.IRole:
-        repository_arn = cdk.Stack.of(self).format_arn(
+        stack = cdk.Stack.of(self)
+        repository_arn = stack.format_arn(
             service="ecr", account=pipeline_account, resource="repository", resource_name=names.ecr_repository(app)
+        )
+        tools_arn = stack.format_arn(
+            service="ecr", account=pipeline_account, resource="repository", resource_name=names.tools_repository()
+        )
+        self.placeholder_image = (
+            f"{pipeline_account}.dkr.ecr.{stack.region}.{stack.url_suffix}/{names.tools_repository()}:{PLACEHOLDER.tag}"
         )
         pull = iam.PolicyDocument(
             statements=[
@@ -138,9 +140,7 @@ class BlueGreenService(Construct):
         )
         placeholder_and_logs = iam.PolicyDocument(
             statements=[
-                iam.PolicyStatement(
-                    actions=TASK_PULL_ACTIONS, resources=[self.placeholder_image.repository.repository_arn]
-                ),
+                iam.PolicyStatement(actions=TASK_PULL_ACTIONS, resources=[tools_arn]),
                 iam.PolicyStatement(actions=TASK_LOG_ACTIONS, resources=[self.task_log_group.log_group_arn]),
             ]
         )
@@ -157,7 +157,7 @@ class BlueGreenService(Construct):
             wildcard_resource("*"),
             "ecr:GetAuthorizationToken is the only action on '*': ECR defines no resource type for it, so AWS "
             "accepts no narrower resource. The token it returns only lets the role use the pull actions "
-            "granted on the two named repositories (the pipeline account's and the placeholder's).",
+            "granted on the two named repositories (the application's and the tools repository of the placeholder).",
         )
         # Immutable: CDK's image and log driver grants would add a second, implicit policy.
         return role.without_policy_updates()
@@ -180,11 +180,12 @@ class BlueGreenService(Construct):
         task_definition.add_container(
             "Container",
             container_name=self.container_name,
-            image=ecs.ContainerImage.from_docker_image_asset(self.placeholder_image),
+            image=ecs.ContainerImage.from_registry(self.placeholder_image),
             port_mappings=[ecs.PortMapping(container_port=application.container_port)],
-            # The port as the placeholder's argument, not an environment variable: the task definition
-            # then has no environment at all (cdk-nag ECS2), and the pipeline's revisions bring their own.
-            command=[str(application.container_port)],
+            # The server and its port as the command, not an image or environment variables: nothing
+            # to build, no environment at all (cdk-nag ECS2); the pipeline's revisions bring their own.
+            command=["python", "-c", PLACEHOLDER_SERVER.read_text(), str(application.container_port)],
+            user=NOBODY,
             logging=ecs.LogDrivers.aws_logs(stream_prefix=app, log_group=self.task_log_group),
             readonly_root_filesystem=True,
             essential=True,

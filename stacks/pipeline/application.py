@@ -48,6 +48,7 @@ class ApplicationPipeline(Construct):
         defaults: ProjectDefaults,
         registry_credentials: secretsmanager.ISecret,
         approvals_topic: sns.ITopic,
+        buildkit_image: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self._app, self._config, self._names, self._defaults = application, config, names, defaults
@@ -57,7 +58,7 @@ class ApplicationPipeline(Construct):
 
         source_output, build_output = codepipeline.Artifact("Source"), codepipeline.Artifact("Build")
         source = pipeline_source(app=app, source=config.source, bucket=buckets.source, output=source_output)
-        self.build_project = self._build_project(registry_credentials)
+        self.build_project = self._build_project(registry_credentials, buildkit_image)
         build_action = actions.CodeBuildAction(
             action_name="BuildImage",
             project=self.build_project.project,
@@ -130,15 +131,16 @@ class ApplicationPipeline(Construct):
             **options,
         )
 
-    def _build_project(self, registry_credentials: secretsmanager.ISecret) -> BuildProject:
+    def _build_project(self, registry_credentials: secretsmanager.ISecret, buildkit_image: str) -> BuildProject:
         build = self._project(
             "Build",
             "build",
             PIPELINE,
             description=f"Builds the {self._app.name} image, tags it with the commit and pushes it to ECR",
-            build_spec=buildspecs.build_spec(credentials_secret_arn=registry_credentials.secret_arn),
+            build_spec=buildspecs.build_spec(
+                credentials_secret_arn=registry_credentials.secret_arn, buildkit_image=buildkit_image
+            ),
             privileged=True,  # docker build
-            cache=True,
             environment_variables={
                 "REPOSITORY_URI": self.repository.repository_uri,
                 "REPOSITORY_NAME": self.repository.repository_name,
@@ -165,12 +167,11 @@ class ApplicationPipeline(Construct):
             description=f"Runs the {self._app.name} tests inside the built image and gates on its ECR scan",
             build_spec=buildspecs.test_spec(report_group_arn=reports.report_group_arn),
             privileged=True,  # docker run
-            cache=True,
             environment_variables={"REPOSITORY_NAME": self.repository.repository_name},
         )
         reports.grant_write(test.role)
         self.repository.grant_pull(test.role)
-        self.repository.grant(test.role, "ecr:DescribeImageScanFindings")
+        self.repository.grant(test.role, "ecr:DescribeImages", "ecr:DescribeImageScanFindings")
         self.test_reports = reports
         return test
 
@@ -208,9 +209,12 @@ class ApplicationPipeline(Construct):
                 "MEMORY": str(self._app.memory),
                 "LOG_GROUP": names.task_log_group(app, env.name),
                 "SMOKE_TEST_FUNCTION": names.smoke_test_function(app, env.name),
+                "REPOSITORY_NAME": self.repository.repository_name,
             },
         )
         deploy.role.add_to_policy(iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[deploy_role_arn]))
+        # Tags the deployed image (deployed-<env>-<digest>) so the repository's lifecycle keeps it.
+        self.repository.grant(deploy.role, "ecr:BatchGetImage", "ecr:PutImage")
         return deploy
 
     def _deploy_actions(

@@ -2,7 +2,9 @@
 
 The test and deploy logic lives in real Python files under `runtime/`; each buildspec embeds the
 file it runs at synth time (base64 with a SHA-256 check), so a project always runs the reviewed
-code of the deployed stack and needs no extra download.
+code of the deployed stack. The projects run on the tools repository's build image, a custom image
+for CodeBuild: privileged mode lets Docker run but does not start it, so the projects that use
+Docker start `dockerd` in their install phase and wait until it answers.
 """
 
 from __future__ import annotations
@@ -12,9 +14,21 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from stacks.foundation.images import TOOL_IMAGES, ToolImage
+
 RUNTIME = Path(__file__).parent / "runtime"
-BUILDKIT_IMAGE = "moby/buildkit:v0.16.0"
-"""Pinned BuildKit for `docker buildx` (the docker-container driver can export a layer cache)."""
+PLATFORM = "linux/amd64"
+"""The one platform images are built for (Fargate tasks run X86_64): a plain image manifest, which ECR scans."""
+BOTO3 = "boto3==1.35.49"
+"""What the scripts under runtime/ are tested with (moto), installed at run time from the pip cache."""
+PYTHON_DEPS = "/tmp/python-deps"
+START_DOCKER = [
+    "nohup /usr/local/bin/dockerd --host=unix:///var/run/docker.sock --host=tcp://127.0.0.1:2375 "
+    "--storage-driver=overlay2 > /tmp/dockerd.log 2>&1 &",
+    'timeout 15 sh -c "until docker info > /dev/null 2>&1; do echo waiting for dockerd; sleep 1; done" '
+    "|| { cat /tmp/dockerd.log; exit 1; }",
+]
+"""CodeBuild's recipe for Docker in a custom image (the daemon only on localhost)."""
 LAYER_CACHE = "/root/.buildx-cache"
 PIP_CACHE = "/root/.cache/pip"
 DEPLOY_DIR = "deploy"
@@ -23,6 +37,7 @@ DEPLOY_FILES = ("taskdef.json", "appspec.json")
 TESTS_DIR = "tests"
 JUNIT_REPORT = "reports/junit.xml"
 EXPORTED_VARIABLES = ("IMAGE_URI", "IMAGE_TAG")
+WAIT_HANDLE_VARIABLE = "WAIT_HANDLE_URL"
 
 _CREDENTIAL_VARIABLES = {
     "REGISTRY_SERVER": "registry",
@@ -41,16 +56,29 @@ def install_script(name: str) -> str:
     return f"echo {encoded} | base64 -d > /tmp/{name} && echo '{digest}  /tmp/{name}' | sha256sum -c -"
 
 
-def build_spec(*, credentials_secret_arn: str) -> dict[str, Any]:
-    """Build the image with a layer cache, tag it with the commit, push it, hand on the deploy templates.
+def install_python_deps() -> str:
+    """Install the pinned boto3 next to the scripts (the pip cache makes it a local copy after the first build)."""
+    return f"python3 -m pip install --quiet --cache-dir {PIP_CACHE} --target {PYTHON_DEPS} {BOTO3}"
 
-    Expects COMMIT_ID (from the source action), REPOSITORY_URI and REPOSITORY_NAME.
+
+def run_script(name: str, arguments: str = "") -> list[str]:
+    return [install_script(name), f"PYTHONPATH={PYTHON_DEPS} python3 /tmp/{name} {arguments}".rstrip()]
+
+
+def build_spec(*, credentials_secret_arn: str, buildkit_image: str) -> dict[str, Any]:
+    """Build one platform's image with a layer cache, tag it with the commit, push it, hand on the
+    deploy templates. No provenance or SBOM attestations: with them the tag would name an image
+    index, which ECR's basic scanning does not scan.
+
+    Expects COMMIT_ID (from the source action), REPOSITORY_URI and REPOSITORY_NAME; BuildKit comes
+    from the tools repository (`buildkit_image`), in the same registry as REPOSITORY_URI.
     """
     credential = {key: f"{credentials_secret_arn}:{field}" for key, field in _CREDENTIAL_VARIABLES.items()}
     return {
         "version": "0.2",
         "env": {"shell": "bash", "secrets-manager": credential, "exported-variables": list(EXPORTED_VARIABLES)},
         "phases": {
+            "install": {"commands": START_DOCKER},
             "pre_build": {
                 "commands": [
                     # ECR tags allow letters, digits, '_', '.' and '-', up to 128 characters.
@@ -67,9 +95,9 @@ def build_spec(*, credentials_secret_arn: str) -> dict[str, Any]:
                     # Tags are immutable: a re-run for the same commit reuses the image it already pushed.
                     'if aws ecr describe-images --repository-name "$REPOSITORY_NAME" --image-ids '
                     'imageTag="$IMAGE_TAG" > /dev/null 2>&1; then echo "$IMAGE_URI exists: reusing it"; else '
-                    f"docker buildx create --use --driver docker-container --driver-opt image={BUILDKIT_IMAGE} && "
-                    f"docker buildx build --cache-from type=local,src={LAYER_CACHE} "
-                    f"--cache-to type=local,dest={LAYER_CACHE}.next,mode=max "
+                    f"docker buildx create --use --driver docker-container --driver-opt image={buildkit_image} && "
+                    f"docker buildx build --platform {PLATFORM} --provenance=false --sbom=false "
+                    f"--cache-from type=local,src={LAYER_CACHE} --cache-to type=local,dest={LAYER_CACHE}.next,mode=max "
                     '--build-arg APP_VERSION="$IMAGE_TAG" --tag "$IMAGE_URI" --push . && '
                     f"rm -rf {LAYER_CACHE} && mv {LAYER_CACHE}.next {LAYER_CACHE}; fi",
                 ]
@@ -95,6 +123,7 @@ def test_spec(*, report_group_arn: str) -> dict[str, Any]:
         "version": "0.2",
         "env": {"shell": "bash"},
         "phases": {
+            "install": {"commands": [*START_DOCKER, install_python_deps()]},
             "pre_build": {
                 "commands": [
                     _ECR_LOGIN % "IMAGE_URI",
@@ -107,8 +136,7 @@ def test_spec(*, report_group_arn: str) -> dict[str, Any]:
                     f'docker run --rm --entrypoint sh --volume "$CODEBUILD_SRC_DIR/{TESTS_DIR}:/app-tests:ro" '
                     f'--volume "$CODEBUILD_SRC_DIR/{report_dir}:/reports" --volume "{PIP_CACHE}:/pip-cache" '
                     f"--env PIP_CACHE_DIR=/pip-cache --env HOME=/tmp \"$IMAGE_URI\" -c '{inside}'",
-                    install_script("image_scan.py"),
-                    "python3 /tmp/image_scan.py",
+                    *run_script("image_scan.py"),
                 ]
             },
         },
@@ -125,11 +153,59 @@ def deploy_spec() -> dict[str, Any]:
         "version": "0.2",
         "env": {"shell": "bash"},
         "phases": {
+            "install": {"commands": [install_python_deps()]},
+            "build": {"commands": run_script("deploy.py", "--taskdef taskdef.json --appspec appspec.json")},
+        },
+        "cache": {"paths": [f"{PIP_CACHE}/**/*"]},
+    }
+
+
+def bootstrap_spec(images: tuple[ToolImage, ...] = TOOL_IMAGES) -> dict[str, Any]:
+    """Fill the tools repository: copy each pinned upstream image, build the build image; skip every
+    tag the repository already holds (tags are immutable). Whatever happens, report to the stack's
+    wait condition (WAIT_HANDLE_URL), which holds back everything that needs these images.
+
+    Runs on CodeBuild's managed standard image, which starts Docker itself in privileged mode; expects
+    TOOLS_REPOSITORY_URI and TOOLS_REPOSITORY_NAME.
+    """
+    commands = []
+    for image in images:
+        target = f'"$TOOLS_REPOSITORY_URI:{image.tag}"'
+        if image.dockerfile is not None:
+            context = f"/tmp/{image.tag}"
+            data = base64.b64encode(image.dockerfile.read_bytes()).decode()
+            make = (
+                f"mkdir -p {context} && echo {data} | base64 -d > {context}/Dockerfile && "
+                f"docker build --platform {PLATFORM} --tag {target} {context}"
+            )
+        else:
+            make = f"docker pull --platform {PLATFORM} {image.source} && docker tag {image.source} {target}"
+        commands.append(
+            f'if aws ecr describe-images --repository-name "$TOOLS_REPOSITORY_NAME" --image-ids imageTag={image.tag} '
+            f"> /dev/null 2>&1; then echo {image.tag}: already in the tools repository; "
+            f"else {make} && docker push {target}; fi"
+        )
+    signal = (
+        'if [ "$CODEBUILD_BUILD_SUCCEEDING" = 1 ]; then STATUS=SUCCESS; else STATUS=FAILURE; fi; '
+        'printf \'{"Status": "%s", "Reason": "image bootstrap %s", "UniqueId": "bootstrap", "Data": "%s"}\' '
+        '"$STATUS" "$CODEBUILD_BUILD_ID" "$STATUS" > /tmp/signal.json && '
+        f'curl --silent --show-error --fail --request PUT --header "Content-Type:" --data-binary @/tmp/signal.json '
+        f'"${WAIT_HANDLE_VARIABLE}"'
+    )
+    return {
+        "version": "0.2",
+        "env": {"shell": "bash"},
+        "phases": {
+            # Everything that can fail is in `build`: post_build runs after a failed build (not after a
+            # failed install or pre_build), so the wait condition always hears the outcome.
             "build": {
                 "commands": [
-                    install_script("deploy.py"),
-                    "python3 /tmp/deploy.py --taskdef taskdef.json --appspec appspec.json",
+                    'timeout 60 sh -c "until docker info > /dev/null 2>&1; do echo waiting for dockerd; sleep 1; done"',
+                    _ECR_LOGIN % "TOOLS_REPOSITORY_URI",
+                    *commands,
                 ]
-            }
+            },
+            "post_build": {"commands": [signal]},
         },
+        "cache": {"paths": [f"{PIP_CACHE}/**/*"]},
     }

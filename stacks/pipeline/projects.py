@@ -25,10 +25,11 @@ MANAGED_S3_KEY = (
     "alias/aws/s3 for CodePipeline projects). A customer managed key is deliberately not used: artifacts never "
     "leave the pipeline account and its buckets are SSE-S3 by policy (DEVELOPERS.md, architecture)."
 )
-MIRRORED_IMAGE = (
-    "The build image is the pinned CodeBuild standard image (amazonlinux2-x86_64-standard:5.0), mirrored "
-    "unchanged into this account's private ECR repository by `make build-image`, as issue 3 requires: builds do "
-    "not depend on a public registry at run time and the image changes only through a reviewed tag bump."
+TOOLS_IMAGE = (
+    "The build image lives in this account's private ECR tools repository (the seed asks for ECR-hosted build "
+    "images): docker:27-dind pinned by digest plus bash, Python and the AWS CLI, built at deploy time by the "
+    "foundation stack's bootstrap project under a tag derived from its Dockerfile (stacks/foundation/build_image), "
+    "so builds depend on no public registry and the image changes only through a reviewed Dockerfile change."
 )
 LOGS_UNENCRYPTED = (
     "CloudWatch Logs encrypts log data at rest with its service key; build logs carry no secrets (registry "
@@ -39,14 +40,15 @@ LOGS_UNENCRYPTED = (
 
 @dataclass(frozen=True)
 class ProjectDefaults:
-    """What every project of the pipeline account shares."""
+    """What every project of the pipeline account shares; the cache bucket is imported by its literal name."""
 
     build_image: codebuild.IBuildImage
     cache_bucket: s3.IBucket
 
 
 class BuildProject(Construct):
-    """A CodePipeline-driven CodeBuild project with its role and log group.
+    """A CodePipeline-driven CodeBuild project with its role and log group (`standalone`: one started
+    by an API call instead, with no source and no artifacts).
 
     With `cache=True` the project caches the buildspec's cache paths under its own prefix of the
     shared cache bucket, and may read and write only that prefix, so no project can poison another's
@@ -64,7 +66,9 @@ class BuildProject(Construct):
         build_spec: dict[str, Any],
         defaults: ProjectDefaults,
         privileged: bool = False,
-        cache: bool = False,
+        cache: bool = True,
+        standalone: bool = False,
+        build_image: codebuild.IBuildImage | None = None,
         environment_variables: dict[str, str] | None = None,
         timeout: cdk.Duration = DEFAULT_TIMEOUT,
     ) -> None:
@@ -79,14 +83,15 @@ class BuildProject(Construct):
             retention=LOG_RETENTION,
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
-        self.project = codebuild.PipelineProject(
+        project_class = codebuild.Project if standalone else codebuild.PipelineProject
+        self.project = project_class(
             self,
             "Project",
             project_name=project_name,
             description=description,
             role=self.role,
             environment=codebuild.BuildEnvironment(
-                build_image=defaults.build_image,
+                build_image=build_image or defaults.build_image,
                 compute_type=codebuild.ComputeType.SMALL,
                 privileged=privileged,
             ),
@@ -101,16 +106,17 @@ class BuildProject(Construct):
         )
         if cache:
             self._cache_in(defaults.cache_bucket, prefix=project_name)
-        self._acknowledge_findings()
+        self._acknowledge_findings(custom_image=build_image is None)
 
-    def _acknowledge_findings(self) -> None:
+    def _acknowledge_findings(self, *, custom_image: bool) -> None:
         stack, policy = cdk.Stack.of(self), default_policy(self.role)
         acknowledge_nag(self.project, "AwsSolutions-CB4", MANAGED_S3_KEY)
-        acknowledge_nag(self.project, "AwsSolutions-CB5", MIRRORED_IMAGE)
+        if custom_image:
+            acknowledge_nag(self.project, "AwsSolutions-CB5", TOOLS_IMAGE)
         acknowledge_nag(
             policy,
             wildcard_resource("*"),
-            "Only ecr:GetAuthorizationToken (to pull the build image) is granted on '*': ECR's authorization "
+            "Only ecr:GetAuthorizationToken (to pull and push images) is granted on '*': ECR's authorization "
             "token API has no resource-level permissions.",
         )
         project_logs = f"arn:aws:logs:{stack.region}:{stack.account}:log-group:/aws/codebuild/{ref(self.project)}:*"
@@ -124,18 +130,19 @@ class BuildProject(Construct):
 
     def _cache_in(self, bucket: s3.IBucket, *, prefix: str) -> None:
         # Set on the L1 project: codebuild.Cache.bucket() grants read/write on the whole bucket.
+        # The bucket is known by its literal name (ProjectDefaults), so the ARNs are literal too.
         project = self.project.node.default_child
         project.cache = codebuild.CfnProject.ProjectCacheProperty(type="S3", location=f"{bucket.bucket_name}/{prefix}")
+        objects = f"arn:{cdk.Aws.PARTITION}:s3:::{bucket.bucket_name}/{prefix}/*"
+        self.role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"], resources=[objects]))
         self.role.add_to_policy(
             iam.PolicyStatement(
-                actions=["s3:GetObject", "s3:PutObject"], resources=[bucket.arn_for_objects(f"{prefix}/*")]
+                actions=["s3:GetBucketAcl", "s3:GetBucketLocation"],
+                resources=[f"arn:{cdk.Aws.PARTITION}:s3:::{bucket.bucket_name}"],
             )
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(actions=["s3:GetBucketAcl", "s3:GetBucketLocation"], resources=[bucket.bucket_arn])
         )
         acknowledge_nag(
             default_policy(self.role),
-            wildcard_resource(f"{ref(bucket, 'Arn')}/{prefix}/*"),
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket.bucket_name}/{prefix}/*]",
             "Cache objects under this project's own prefix of the cache bucket; CodeBuild names the objects.",
         )

@@ -1,4 +1,10 @@
-"""Private ECR repositories of the pipeline account: the build image and one per application."""
+"""Private ECR repositories of the pipeline account: the tools repository and one per application.
+
+Lifecycle: a catch-all rule keeps the newest images, and rules of higher priority select the images
+that must never expire with it (ECR never lets a lower-priority rule expire an image that matches a
+higher-priority rule's tags): in an application repository the images deployed to each environment
+(tagged by the deploy projects), in the tools repository the images the stacks pin now.
+"""
 
 from __future__ import annotations
 
@@ -7,34 +13,39 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.config import AppConfig
+from stacks.config import ENVIRONMENTS, AppConfig
 from stacks.exceptions import skip_checkov
+from stacks.foundation.images import TOOL_IMAGES
 from stacks.naming import PIPELINE, Names
 from stacks.pipeline.roles import role_arn
 
-BUILD_IMAGE_TAG = "standard-5.0"
-"""Tag of the mirrored CodeBuild image (`make build-image` pushes it); tags are immutable, so a
-newer mirror gets a new tag here."""
-BUILD_IMAGES_KEPT = 5
+TOOL_IMAGES_KEPT = 10
 APPLICATION_IMAGES_KEPT = 30
+DEPLOYED_IMAGES_KEPT = 10
+"""Per environment: the image it runs and the previous ones, for a rollback or redeploy."""
+DEPLOYED_TAG = "deployed-{environment}-*"
+"""Tag pattern of images a deploy project deployed (runtime/deploy.py's DEPLOYED_TAG_PREFIX)."""
 PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
 
 
-def repository(scope: Construct, construct_id: str, *, name: str, images_kept: int) -> ecr.Repository:
-    """Immutable tags, scan on push, the last `images_kept` images kept, emptied and deleted with the stack."""
+def repository(
+    scope: Construct, construct_id: str, *, name: str, images_kept: int, protected: list[ecr.LifecycleRule]
+) -> ecr.Repository:
+    """Immutable tags, scan on push, the `protected` rules first, then the last `images_kept` images kept;
+    emptied and deleted with the stack."""
+    catch_all = ecr.LifecycleRule(
+        description=f"keep the last {images_kept} images",
+        max_image_count=images_kept,
+        tag_status=ecr.TagStatus.ANY,
+        rule_priority=len(protected) + 1,
+    )
     repo = ecr.Repository(
         scope,
         construct_id,
         repository_name=name,
         image_tag_mutability=ecr.TagMutability.IMMUTABLE,
         image_scan_on_push=True,
-        lifecycle_rules=[
-            ecr.LifecycleRule(
-                description=f"keep the last {images_kept} images",
-                max_image_count=images_kept,
-                tag_status=ecr.TagStatus.ANY,
-            )
-        ],
+        lifecycle_rules=[*protected, catch_all],
         removal_policy=cdk.RemovalPolicy.DESTROY,
         empty_on_delete=True,
     )
@@ -47,20 +58,56 @@ def repository(scope: Construct, construct_id: str, *, name: str, images_kept: i
     return repo
 
 
-def build_image_repository(scope: Construct, construct_id: str, *, names: Names) -> ecr.Repository:
-    return repository(
-        scope,
-        construct_id,
-        name=names("build-image-ecr-repository", PIPELINE, "AWS::ECR::Repository"),
-        images_kept=BUILD_IMAGES_KEPT,
+def tools_repository(scope: Construct, construct_id: str, *, names: Names, config: AppConfig) -> ecr.Repository:
+    """The build image, BuildKit and the services' placeholder; the environments' task execution roles
+    may pull (the placeholder)."""
+    protected = [
+        ecr.LifecycleRule(
+            description=f"keep {image.tag}: the stacks use it",
+            tag_pattern_list=[image.tag],
+            max_image_count=1,
+            rule_priority=priority,
+        )
+        for priority, image in enumerate(TOOL_IMAGES, start=1)
+    ]
+    repo = repository(
+        scope, construct_id, name=names.tools_repository(), images_kept=TOOL_IMAGES_KEPT, protected=protected
     )
+    execution_roles = [
+        role_arn(scope, account=env.account, role_name=names.task_execution_roles(env.name))
+        for env in config.environments
+    ]
+    repo.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="PullPlaceholderByEnvironmentTaskExecutionRoles",
+            principals=[iam.AccountPrincipal(account) for account in config.target_accounts],
+            actions=PULL_ACTIONS,
+            conditions={"ArnLike": {"aws:PrincipalArn": execution_roles}},
+        )
+    )
+    return repo
 
 
 def application_repository(
     scope: Construct, construct_id: str, *, app: str, config: AppConfig, names: Names
 ) -> ecr.Repository:
     """The application's images; only the environments' task execution roles may pull them."""
-    repo = repository(scope, construct_id, name=names.ecr_repository(app), images_kept=APPLICATION_IMAGES_KEPT)
+    protected = [
+        ecr.LifecycleRule(
+            description=f"keep the last {DEPLOYED_IMAGES_KEPT} images deployed to {environment}",
+            tag_pattern_list=[DEPLOYED_TAG.format(environment=environment)],
+            max_image_count=DEPLOYED_IMAGES_KEPT,
+            rule_priority=priority,
+        )
+        for priority, environment in enumerate(reversed(ENVIRONMENTS), start=1)
+    ]
+    repo = repository(
+        scope,
+        construct_id,
+        name=names.ecr_repository(app),
+        images_kept=APPLICATION_IMAGES_KEPT,
+        protected=protected,
+    )
     execution_roles = [
         role_arn(scope, account=env.account, role_name=names.task_execution_role(app, env.name))
         for env in config.environments

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
@@ -10,13 +11,19 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from stacks.config import Source
 from stacks.naming import PIPELINE, Names
 from stacks.pipeline.roles import service_role
+from stacks.sdk_calls import sdk_call
 
 SOURCE_OBJECT = "source.zip"
+SAMPLE_APP = Path(__file__).resolve().parents[2] / "sample-app"
+BUNDLE_EXCLUDES = ["__pycache__", "*.pyc", ".pytest_cache"]
+"""What `make source-bundle` leaves out too."""
 
 
 def source_key(app: str) -> str:
@@ -93,3 +100,43 @@ def start_on_upload(
         ),
         targets=[targets.CodePipeline(pipeline, event_role=role)],
     )
+
+
+class SampleSource(Construct):
+    """The sample application's source bundle (a CDK file asset: the CLI uploads it, no Docker needed),
+    copied once, when each application's pipeline is created, to that application's source key.
+
+    Only on create: a later deploy never overwrites a bundle the team uploaded since. The copy is
+    an object in the source bucket, which empties with the stack.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, names: Names, bucket: s3.IBucket) -> None:
+        super().__init__(scope, construct_id)
+        self._names, self._bucket = names, bucket
+        self.bundle = s3_assets.Asset(self, "Bundle", path=str(SAMPLE_APP), exclude=BUNDLE_EXCLUDES)
+
+    def seed(self, app: str) -> cr.AwsCustomResource:
+        key = source_key(app)
+        return sdk_call(
+            self,
+            f"Seed-{app}",
+            names=self._names,
+            environment=PIPELINE,
+            call=cr.AwsSdkCall(
+                service="S3",
+                action="copyObject",
+                parameters={
+                    "Bucket": self._bucket.bucket_name,
+                    "Key": key,
+                    "CopySource": f"{self.bundle.s3_bucket_name}/{self.bundle.s3_object_key}",
+                },
+                physical_resource_id=cr.PhysicalResourceId.of(f"{app}-sample-source"),
+            ),
+            statements=[
+                iam.PolicyStatement(
+                    actions=["s3:GetObject"], resources=[self.bundle.bucket.arn_for_objects(self.bundle.s3_object_key)]
+                ),
+                iam.PolicyStatement(actions=["s3:PutObject"], resources=[self._bucket.arn_for_objects(key)]),
+            ],
+            on_update=False,
+        )

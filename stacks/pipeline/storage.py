@@ -1,4 +1,4 @@
-"""S3 buckets of the pipeline account, all made by one method so they share the same protections."""
+"""S3 buckets of the pipeline account, all made by `make_bucket` so they share the same protections."""
 
 from __future__ import annotations
 
@@ -14,31 +14,47 @@ NONCURRENT_VERSION_DAYS = 90
 CACHE_DAYS = 7
 ACCESS_LOG_DAYS = 90
 AUTO_DELETE_PROVIDER = "Custom::S3AutoDeleteObjectsCustomResourceProvider"
+ACCESS_LOGS, BUILD_CACHE = "access-logs", "build-cache"
 
 
-class PipelineBuckets(Construct):
-    """The buckets the pipelines share: build cache, source uploads and the access-log sink.
+class SharedBuckets(Construct):
+    """The buckets every pipeline-account stack uses: the access-log sink and the build cache.
 
-    Every bucket is SSE-S3 (AES256), TLS-only, private, destroyable with its contents and logs its
-    requests to `access_logs`. `artifact_bucket` makes one versioned artifact store per pipeline, so
-    one application's projects can never overwrite another's artifacts.
+    They live in the foundation stack, deployed first, because the image bootstrap project caches
+    there too; the pipeline stack finds them by name (`PipelineBuckets`).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, names: Names, account: str, with_source: bool) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, names: Names, account: str) -> None:
         super().__init__(scope, construct_id)
-        self._names, self._account = names, account
         # The sink does not log its own requests (each delivery would log another); it only receives logs.
-        self.access_logs = self._bucket(
+        self.access_logs = make_bucket(
+            self,
             "AccessLogs",
-            "access-logs",
+            names=names,
+            account=account,
+            kind=ACCESS_LOGS,
             lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=cdk.Duration.days(ACCESS_LOG_DAYS))],
-            log=False,
+            access_logs=None,
             account_only=False,  # the S3 logging service writes here as a service principal
         )
-        self.cache = self._bucket(
+        # Buckets of later stacks log here too: CDK only grants the logging service for buckets of this stack.
+        self.access_logs.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="S3ServerAccessLogsOfThisAccount",
+                principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+                actions=["s3:PutObject"],
+                resources=[self.access_logs.arn_for_objects("*")],
+                conditions={"StringEquals": {"aws:SourceAccount": account}},
+            )
+        )
+        self.cache = make_bucket(
+            self,
             "BuildCache",
-            "build-cache",
+            names=names,
+            account=account,
+            kind=BUILD_CACHE,
             lifecycle_rules=[s3.LifecycleRule(id="expire-cache", expiration=cdk.Duration.days(CACHE_DAYS))],
+            access_logs=self.access_logs,
         )
         skip_checkov(
             self.access_logs,
@@ -61,6 +77,20 @@ class PipelineBuckets(Construct):
         skip_provider_handler_checks(
             self, AUTO_DELETE_PROVIDER, "empties the pipeline account's buckets before CloudFormation deletes them"
         )
+
+
+class PipelineBuckets(Construct):
+    """The pipelines' own buckets: source uploads and one versioned artifact store per pipeline, so one
+    application's projects can never overwrite another's artifacts. The shared access-log and cache
+    buckets of the foundation stack are found by name."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, names: Names, account: str, with_source: bool) -> None:
+        super().__init__(scope, construct_id)
+        self._names, self._account = names, account
+        self.access_logs = s3.Bucket.from_bucket_name(
+            self, "AccessLogs", names.bucket(ACCESS_LOGS, PIPELINE, account)
+        )
+        self.cache = s3.Bucket.from_bucket_name(self, "BuildCache", names.bucket(BUILD_CACHE, PIPELINE, account))
         self.source = self._versioned("Source", "source") if with_source else None
         if self.source is not None:
             # Object-created events go to EventBridge, which starts the pipeline of the uploaded key.
@@ -81,37 +111,54 @@ class PipelineBuckets(Construct):
             noncurrent_version_expiration=cdk.Duration.days(NONCURRENT_VERSION_DAYS),
             abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
         )
-        return self._bucket(construct_id, kind, versioned=True, lifecycle_rules=[rule], scope=scope)
-
-    def _bucket(
-        self,
-        construct_id: str,
-        kind: str,
-        *,
-        lifecycle_rules: list[s3.LifecycleRule],
-        versioned: bool = False,
-        log: bool = True,
-        account_only: bool = True,
-        scope: Construct | None = None,
-    ) -> s3.Bucket:
-        bucket = s3.Bucket(
+        return make_bucket(
             scope or self,
             construct_id,
-            bucket_name=self._names.bucket(kind, PIPELINE, self._account),
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=versioned,
-            lifecycle_rules=lifecycle_rules,
-            server_access_logs_bucket=self.access_logs if log else None,
-            server_access_logs_prefix=f"{kind}/" if log else None,
-            removal_policy=cdk.RemovalPolicy.DESTROY,
-            auto_delete_objects=True,
+            names=self._names,
+            account=self._account,
+            kind=kind,
+            versioned=True,
+            lifecycle_rules=[rule],
+            access_logs=self.access_logs,
         )
-        if account_only:
-            bucket.add_to_resource_policy(deny_other_accounts(bucket, self._account))
-        return bucket
+
+
+def make_bucket(
+    scope: Construct,
+    construct_id: str,
+    *,
+    names: Names,
+    account: str,
+    kind: str,
+    lifecycle_rules: list[s3.LifecycleRule],
+    access_logs: s3.IBucket | None,
+    versioned: bool = False,
+    account_only: bool = True,
+) -> s3.Bucket:
+    """SSE-S3 (AES256), TLS-only, private, destroyable with its contents, logging to `access_logs`."""
+    bucket = s3.Bucket(
+        scope,
+        construct_id,
+        bucket_name=names.bucket(kind, PIPELINE, account),
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        enforce_ssl=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        versioned=versioned,
+        lifecycle_rules=lifecycle_rules,
+        server_access_logs_bucket=access_logs,
+        server_access_logs_prefix=f"{kind}/" if access_logs else None,
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+        auto_delete_objects=True,
+    )
+    if account_only:
+        bucket.add_to_resource_policy(deny_other_accounts(bucket, account))
+    if access_logs is not None and not isinstance(access_logs, s3.Bucket):  # imported by name
+        cdk.Annotations.of(bucket).acknowledge_warning(
+            "@aws-cdk/aws-s3:accessLogsPolicyNotAdded",
+            "The foundation stack's access-log bucket admits the S3 logging service for every bucket of this account.",
+        )
+    return bucket
 
 
 def deny_other_accounts(bucket: s3.IBucket, account: str) -> iam.PolicyStatement:

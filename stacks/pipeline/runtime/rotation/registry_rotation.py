@@ -8,6 +8,12 @@ registry access token. The four rotation steps:
 - testSecret: log in to the registry with the pending credentials.
 - finishSecret: make the pending version AWSCURRENT, then revoke the previous token.
 
+While the secret still holds the placeholder the stack creates (no username), a scheduled rotation
+is a clean no-op: each step logs that there is nothing to rotate, and finishSecret removes the
+AWSPENDING label Secrets Manager put on the empty new version, so the rotation ends successfully
+and the next one is not refused as "still in progress". Rotation starts working with the first
+real credentials the operator stores.
+
 Every registry call goes through the small `Registry` interface; `DockerHub` implements it for
 Docker Hub's API with the standard library.
 """
@@ -137,8 +143,6 @@ def create_secret(secrets: Any, registry: Registry, arn: str, token: str) -> Non
         return
     except secrets.exceptions.ResourceNotFoundException:
         pass
-    if not current.username:
-        raise RotationError("the secret still holds its placeholder: set the real registry credentials first")
     # If storing fails after this call, the new token is orphaned in the registry until revoked by hand.
     pending = registry.issue_token(current, label=f"cicd-rotation-{token[:8]}")
     secrets.put_secret_value(
@@ -186,6 +190,14 @@ STEPS = {
 }
 
 
+def skip_placeholder(secrets: Any, arn: str, token: str, step: str) -> None:
+    """The rotation of a secret that holds no registry credentials yet: nothing to issue, test or revoke."""
+    logger.info("%s: the secret still holds its placeholder (no username): nothing to rotate", step)
+    if step == "finishSecret":
+        secrets.update_secret_version_stage(SecretId=arn, VersionStage=PENDING, RemoveFromVersionId=token)
+        logger.info("finishSecret: removed %s from the empty version %s; the placeholder stays current", PENDING, token)
+
+
 def _credentials(secrets: Any, arn: str, *, stage: str, version: str | None = None) -> Credentials:
     request = {"SecretId": arn, "VersionStage": stage}
     if version:
@@ -209,6 +221,9 @@ def rotate(event: dict[str, str], secrets: Any, registry: Registry) -> None:
         return
     if PENDING not in stages:
         raise RotationError(f"version {token} is not AWSPENDING")
+    if not _credentials(secrets, arn, stage=CURRENT).username:
+        skip_placeholder(secrets, arn, token, step)
+        return
     STEPS[step](secrets, registry, arn, token)
 
 
