@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 CDK_OUT ?= cdk.out
 REPORTS ?= reports
 
-.PHONY: synth test lint format scan security-doc bench clean source-bundle build-image
+.PHONY: synth test lint format scan security-doc bench clean source-bundle deploy rehearse
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
@@ -72,15 +72,13 @@ source-bundle:
 	[bundle.write(path, path.relative_to(root)) for path in files]; bundle.close()' dist/source.zip
 	@echo "dist/source.zip: upload to s3://<SourceBucketName>/$(APP)/source.zip"
 
-# The projects' build image: mirror the pinned CodeBuild standard image into the private repository
-# (BUILD_IMAGE_REPOSITORY = the BuildImageRepositoryUri stack output). Needs docker and credentials of
-# the pipeline account; run once after the first deploy and whenever BUILD_IMAGE_TAG changes.
-BUILD_IMAGE_SOURCE ?= public.ecr.aws/codebuild/amazonlinux2-x86_64-standard:5.0
-BUILD_IMAGE_TAG = $(shell sed -n 's/^BUILD_IMAGE_TAG = "\(.*\)"$$/\1/p' stacks/pipeline/registries.py)
-build-image:
-	@test -n "$(BUILD_IMAGE_REPOSITORY)" || { echo "set BUILD_IMAGE_REPOSITORY=<BuildImageRepositoryUri output>"; exit 2; }
-	aws ecr get-login-password --region us-east-1 \
-	  | docker login --username AWS --password-stdin $(firstword $(subst /, ,$(BUILD_IMAGE_REPOSITORY)))
-	docker pull $(BUILD_IMAGE_SOURCE)
-	docker tag $(BUILD_IMAGE_SOURCE) $(BUILD_IMAGE_REPOSITORY):$(BUILD_IMAGE_TAG)
-	docker push $(BUILD_IMAGE_REPOSITORY):$(BUILD_IMAGE_TAG)
+# Every stack, in dependency order (monitoring, foundation, dev, staging, prod, pipeline), with the
+# pipeline account's credentials; the target accounts are bootstrapped with --trust PIPELINE_ACCOUNT.
+# Nothing else runs by hand: the foundation stack's bootstrap fills the tools repository (no Docker
+# here), and the pipelines start once on creation with the sample application seeded as their source.
+deploy: $(VENV)/.runtime node_modules/.installed
+	$(CDK) deploy --all --require-approval never $(CDK_ARGS)
+
+# The rehearsals alone: the runtime scripts against moto and the buildspecs under bash (also in `make test`).
+rehearse: $(VENV)/.dev
+	python -m pytest -p no:cacheprovider -v tests/rehearsal $(PYTEST_ARGS)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Match
 
+from stacks.environment.service import PLACEHOLDER_SERVER
+from stacks.foundation import PLACEHOLDER
 from tests.environment_support import Environments, as_list, inline_statements, policy_statements
 from tests.support import Synthesized
 
@@ -124,10 +126,20 @@ class TestEnvironment:
         assert properties["Family"] == f"{APP}-task-{env}-dev"
         (container,) = properties["ContainerDefinitions"]
         assert container["Name"] == APP and container["PortMappings"] == [{"ContainerPort": 8080, "Protocol": "tcp"}]
-        # The placeholder takes its port as an argument: no environment variables at all (cdk-nag ECS2).
-        assert container["Command"] == ["8080"] and "Environment" not in container
-        # A CDK asset in this account's bootstrap repository: it exists before the pipeline has run.
-        assert f"cdk-hnb659fds-container-assets-{ACCOUNTS[env]}-us-east-1:" in container["Image"]["Fn::Sub"]
+        # The placeholder server and its port are the command: no environment variables at all (cdk-nag ECS2).
+        assert container["Command"] == ["python", "-c", PLACEHOLDER_SERVER.read_text(), "8080"]
+        assert "Environment" not in container and container["User"] == "65534"
+        # The pipeline account's tools repository, which the foundation stack fills before this stack deploys.
+        assert container["Image"] == {
+            "Fn::Join": [
+                "",
+                [
+                    "111111111111.dkr.ecr.us-east-1.",
+                    {"Ref": "AWS::URLSuffix"},
+                    f"/tools-ecr-repository-pipeline-dev:{PLACEHOLDER.tag}",
+                ],
+            ]
+        }
         log_group = envs.names.task_log_group(APP, env)
         assert log_group == f"{APP}-task-logs-{env}-dev"
         group = logical_id(envs, env, "AWS::Logs::LogGroup", "LogGroupName", log_group)
@@ -403,8 +415,7 @@ class TestEnvironment:
             {
                 "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
                 "Effect": "Allow",
-                "Resource": f"arn:aws:ecr:us-east-1:{ACCOUNTS[env]}:repository/"
-                f"cdk-hnb659fds-container-assets-{ACCOUNTS[env]}-us-east-1",
+                "Resource": "arn:aws:ecr:us-east-1:111111111111:repository/tools-ecr-repository-pipeline-dev",
             },
             {
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],

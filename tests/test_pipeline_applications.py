@@ -34,7 +34,6 @@ def test_two_applications_make_two_four_stage_pipelines(synth: SynthesizedPipeli
 def test_each_application_has_its_own_repository_projects_and_artifact_store(synth: SynthesizedPipeline) -> None:
     repositories = sorted(b["Properties"]["RepositoryName"] for b in synth.of_type("AWS::ECR::Repository").values())
     assert repositories == [
-        "build-image-ecr-repository-pipeline-dev",
         "orders-ecr-repository-pipeline-dev",
         "sample-ecr-repository-pipeline-dev",
     ]

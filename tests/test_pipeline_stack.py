@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from policies.evaluation import FAIL
+from stacks.foundation import BUILD_IMAGE
 from stacks.naming import PIPELINE
 from stacks.pipeline import buildspecs
-from stacks.pipeline.registries import BUILD_IMAGE_TAG
 from stacks.pipeline.runtime import deploy
 from tests.pipeline_support import SynthesizedPipeline, from_system, resolve_text
 from tests.support import Synthesized
@@ -158,41 +158,39 @@ def test_build_output_feeds_test_and_deploys(pipeline: dict) -> None:
 # --- CodeBuild projects ---------------------------------------------------------------------------
 
 
-def test_every_project_is_small_and_runs_on_the_private_build_image(synth: SynthesizedPipeline) -> None:
-    repo_key, repo = synth.named("AWS::ECR::Repository", "RepositoryName", "build-image-ecr-repository-pipeline-dev")
+def test_every_project_is_small_and_runs_on_the_tools_repository_build_image(synth: SynthesizedPipeline) -> None:
     projects = synth.of_type("AWS::CodeBuild::Project")
     assert len(projects) == 5  # build, test, deploy x 3
     for body in projects.values():
         environment = body["Properties"]["Environment"]
         assert environment["ComputeType"] == "BUILD_GENERAL1_SMALL"
         assert environment["ImagePullCredentialsType"] == "SERVICE_ROLE"
-        image = resolve_text(environment["Image"])
-        # <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>, account and region from this repository's ARN
-        assert ".dkr.ecr." in image and image.endswith(f".<AWS::URLSuffix>/<{repo_key}>:{BUILD_IMAGE_TAG}")
-    assert repo["Properties"]["ImageTagMutability"] == "IMMUTABLE"
+        # The foundation stack's tools repository, by name, under the Dockerfile-derived immutable tag.
+        assert resolve_text(environment["Image"]) == (
+            f"111111111111.dkr.ecr.us-east-1.<AWS::URLSuffix>/tools-ecr-repository-pipeline-dev:{BUILD_IMAGE.tag}"
+        )
 
 
-def test_build_and_test_cache_in_their_own_prefix_of_the_seven_day_cache_bucket(synth: SynthesizedPipeline) -> None:
-    cache_key, cache = synth.named("AWS::S3::Bucket", "BucketName", "build-cache-pipeline-dev-111111111111")
-    assert cache["Properties"]["LifecycleConfiguration"]["Rules"] == [
-        {"ExpirationInDays": 7, "Id": "expire-cache", "Status": "Enabled"}
-    ]
-    expected_paths = {"build": f"{buildspecs.LAYER_CACHE}/**/*", "test": f"{buildspecs.PIP_CACHE}/**/*"}
-    for kind, path in expected_paths.items():
-        name = f"sample-{kind}-pipeline-dev"
+def test_every_project_caches_in_its_own_prefix_of_the_seven_day_cache_bucket(synth: SynthesizedPipeline) -> None:
+    cache = "build-cache-pipeline-dev-111111111111"  # the foundation stack's (tests/test_release_foundation.py)
+    expected_paths = {
+        "sample-build-pipeline-dev": f"{buildspecs.LAYER_CACHE}/**/*",
+        "sample-test-pipeline-dev": f"{buildspecs.PIP_CACHE}/**/*",
+        **{f"sample-deploy-{env}-dev": f"{buildspecs.PIP_CACHE}/**/*" for env in ("dev", "staging", "prod")},
+    }
+    assert len(expected_paths) == len(synth.of_type("AWS::CodeBuild::Project"))
+    for name, path in expected_paths.items():
         _, properties = project(synth, name)
-        assert properties["Cache"]["Type"] == "S3"
-        assert resolve_text(properties["Cache"]["Location"]) == f"<{cache_key}>/{name}"
+        assert properties["Cache"] == {"Type": "S3", "Location": f"{cache}/{name}"}
         assert buildspec(properties)["cache"]["paths"] == [path]
         role_key = properties["ServiceRole"]["Fn::GetAtt"][0]
-        cache_grants = [
+        object_grants = [
             s
             for s in role_statements(synth, role_key)
-            if cache_key in json.dumps(s["Resource"]) and s["Effect"] == "Allow"
+            if cache in json.dumps(s["Resource"]) and "s3:PutObject" in as_list(s["Action"])
         ]
-        object_grants = [s for s in cache_grants if "s3:PutObject" in as_list(s["Action"])]
         assert [resolve_text(r) for s in object_grants for r in as_list(s["Resource"])] == [
-            f"<{cache_key}.Arn>/{name}/*"
+            f"arn:<AWS::Partition>:s3:::{cache}/{name}/*"
         ], "each project may write only its own cache prefix"
 
 
@@ -229,9 +227,10 @@ def test_test_project_publishes_junit_and_gates_on_critical_scan_findings(synth:
     commands = spec["phases"]["build"]["commands"]
     assert commands[0].startswith("docker run") and '"$IMAGE_URI"' in commands[0] and "--junitxml" in commands[0]
     assert embedded(commands[1]) == (ROOT / "stacks/pipeline/runtime/image_scan.py").read_bytes()
-    assert commands[2] == "python3 /tmp/image_scan.py"
+    assert commands[2] == "PYTHONPATH=/tmp/python-deps python3 /tmp/image_scan.py"
     role_key = properties["ServiceRole"]["Fn::GetAtt"][0]
-    assert any("ecr:DescribeImageScanFindings" in as_list(s["Action"]) for s in role_statements(synth, role_key))
+    granted = {action for s in role_statements(synth, role_key) for action in as_list(s["Action"])}
+    assert {"ecr:DescribeImages", "ecr:DescribeImageScanFindings"} <= granted
 
 
 def embedded(command: str) -> bytes:
@@ -273,7 +272,9 @@ def test_deploy_projects_run_the_tested_deploy_script(synth: SynthesizedPipeline
     for env_name in ("dev", "staging", "prod"):
         commands = buildspec(project(synth, f"sample-deploy-{env_name}-dev")[1])["phases"]["build"]["commands"]
         assert embedded(commands[0]) == script
-        assert commands[1] == "python3 /tmp/deploy.py --taskdef taskdef.json --appspec appspec.json"
+        assert commands[1] == (
+            "PYTHONPATH=/tmp/python-deps python3 /tmp/deploy.py --taskdef taskdef.json --appspec appspec.json"
+        )
 
 
 def test_deploy_project_variables_render_the_sample_app_templates(synth: SynthesizedPipeline) -> None:
@@ -331,11 +332,12 @@ def test_artifact_bucket_policy_denies_insecure_transport_and_other_accounts(syn
     assert {"StringNotEquals": {"aws:PrincipalAccount": "111111111111"}} in conditions
 
 
-def test_buckets_log_access_to_the_access_log_bucket(synth: SynthesizedPipeline) -> None:
-    sink_key, _ = synth.named("AWS::S3::Bucket", "BucketName", "access-logs-pipeline-dev-111111111111")
-    for key, bucket in synth.of_type("AWS::S3::Bucket").items():
-        if key != sink_key:
-            assert bucket["Properties"]["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": sink_key}
+def test_buckets_log_access_to_the_foundation_access_log_bucket(synth: SynthesizedPipeline) -> None:
+    buckets = synth.of_type("AWS::S3::Bucket")
+    assert len(buckets) == 2  # source, sample artifacts
+    for bucket in buckets.values():
+        logging = bucket["Properties"]["LoggingConfiguration"]
+        assert logging["DestinationBucketName"] == "access-logs-pipeline-dev-111111111111"
 
 
 # --- images ---------------------------------------------------------------------------------------
@@ -349,8 +351,22 @@ def test_application_repository_is_immutable_scanned_bounded_and_pullable_only_b
     assert properties["ImageTagMutability"] == "IMMUTABLE"
     assert properties["ImageScanningConfiguration"] == {"ScanOnPush": True}
     assert properties["EmptyOnDelete"] is True
-    (lifecycle,) = json.loads(properties["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
-    assert lifecycle["selection"]["countType"] == "imageCountMoreThan" and lifecycle["action"] == {"type": "expire"}
+    # Defect 9: the images each environment runs never fall to the catch-all "last 30" rule, because an
+    # image matching a higher-priority rule's tags cannot be expired by a lower-priority rule.
+    rules = json.loads(properties["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
+    assert [(r["rulePriority"], r["selection"]) for r in rules] == [
+        (
+            priority,
+            {
+                "tagStatus": "tagged",
+                "tagPatternList": [f"{deploy.DEPLOYED_TAG_PREFIX}{env}-*"],
+                "countType": "imageCountMoreThan",
+                "countNumber": 10,
+            },
+        )
+        for priority, env in enumerate(("prod", "staging", "dev"), start=1)
+    ] + [(4, {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 30})]
+    assert all(rule["action"] == {"type": "expire"} for rule in rules)
     (statement,) = properties["RepositoryPolicyText"]["Statement"]
     assert statement["Effect"] == "Allow"
     assert sorted(statement["Action"]) == [
@@ -442,10 +458,11 @@ def test_log_groups_are_named_retained_for_a_while_and_destroyed_with_the_stack(
     groups = synth.of_type("AWS::Logs::LogGroup").values()
     projects = [body["Properties"]["Name"] for body in synth.of_type("AWS::CodeBuild::Project").values()]
     assert sorted(group["Properties"]["LogGroupName"] for group in groups) == sorted(
-        [f"/aws/codebuild/{name}" for name in projects] + ["/aws/lambda/registry-rotation-pipeline-dev"]
+        [f"/aws/codebuild/{name}" for name in projects]
+        + ["/aws/lambda/registry-rotation-pipeline-dev", "/aws/lambda/cicd-sdk-calls-pipeline-dev"]
     )
     for group in groups:
-        assert group["Properties"]["RetentionInDays"] == 90
+        assert group["Properties"]["RetentionInDays"] in (30, 90)
         assert group["DeletionPolicy"] == "Delete"
 
 
@@ -462,8 +479,6 @@ def test_checkov_skips_are_few_and_each_has_a_reason(synth: SynthesizedPipeline)
         for skip in (body.get("Metadata") or {}).get("checkov", {}).get("skip", [])
     }
     assert set(skips) == {
-        ("AWS::S3::Bucket", "CKV_AWS_18"),  # the access-log sink does not log itself
-        ("AWS::S3::Bucket", "CKV_AWS_21"),  # the access-log sink and the cache are not versioned
         ("AWS::Lambda::Function", "CKV_AWS_115"),
         ("AWS::Lambda::Function", "CKV_AWS_116"),
         ("AWS::Lambda::Function", "CKV_AWS_117"),

@@ -1,17 +1,15 @@
-"""Unit tests of the registry credentials rotation Lambda: Secrets Manager through botocore's Stubber,
-the registry through a fake behind the `Registry` interface, and the Docker Hub client through a fake opener."""
+"""Unit tests of the registry credentials rotation Lambda's parts that need no AWS: event checks, the
+secret's format, and the Docker Hub client through a fake opener. The four steps against Secrets
+Manager (moto) are rehearsed in tests/rehearsal/test_rotation.py."""
 
 from __future__ import annotations
 
 import io
 import json
 import urllib.error
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
 from stacks.pipeline.runtime.rotation import registry_rotation as rotation
 from stacks.pipeline.runtime.rotation.registry_rotation import Credentials, RegistryError, RotationError
@@ -43,158 +41,8 @@ class FakeRegistry:
             raise RegistryError("DELETE failed: HTTP 500")
 
 
-@pytest.fixture
-def secrets() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client("secretsmanager", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
-    with Stubber(client) as stub:
-        yield client, stub
-        stub.assert_no_pending_responses()
-
-
-def describe(stub: Stubber, stages: dict[str, list[str]], enabled: bool = True) -> None:
-    stub.add_response(
-        "describe_secret", {"ARN": ARN, "RotationEnabled": enabled, "VersionIdsToStages": stages}, {"SecretId": ARN}
-    )
-
-
-def value(stub: Stubber, credentials: Credentials, stage: str, version: str | None = None) -> None:
-    request = {"SecretId": ARN, "VersionStage": stage, **({"VersionId": version} if version else {})}
-    stub.add_response("get_secret_value", {"ARN": ARN, "SecretString": credentials.dumps()}, request)
-
-
-def event(step: str) -> dict[str, str]:
-    return {"SecretId": ARN, "ClientRequestToken": TOKEN, "Step": step}
-
-
-ROTATING = {PREVIOUS: ["AWSCURRENT"], TOKEN: ["AWSPENDING"]}
-
-
-def test_create_secret_stores_a_new_registry_token_as_pending(secrets: tuple[Any, Stubber]) -> None:
-    client, stub = secrets
-    registry = FakeRegistry()
-    describe(stub, ROTATING)
-    value(stub, CURRENT_CREDENTIALS, "AWSCURRENT")
-    stub.add_client_error(
-        "get_secret_value",
-        "ResourceNotFoundException",
-        expected_params={"SecretId": ARN, "VersionId": TOKEN, "VersionStage": "AWSPENDING"},
-    )
-    stub.add_response(
-        "put_secret_value",
-        {"ARN": ARN, "VersionId": TOKEN},
-        {
-            "SecretId": ARN,
-            "ClientRequestToken": TOKEN,
-            "SecretString": NEW_CREDENTIALS.dumps(),
-            "VersionStages": ["AWSPENDING"],
-        },
-    )
-    rotation.rotate(event("createSecret"), client, registry)
-    assert registry.calls == [("issue_token", CURRENT_CREDENTIALS, "cicd-rotation-4b7e1c2a")]
-
-
-def test_create_secret_is_idempotent(secrets: tuple[Any, Stubber]) -> None:
-    client, stub = secrets
-    registry = FakeRegistry()
-    describe(stub, ROTATING)
-    value(stub, CURRENT_CREDENTIALS, "AWSCURRENT")
-    value(stub, NEW_CREDENTIALS, "AWSPENDING", TOKEN)
-    rotation.rotate(event("createSecret"), client, registry)
-    assert registry.calls == [], "a retried createSecret must not issue a second token"
-
-
-def test_create_secret_refuses_the_placeholder(secrets: tuple[Any, Stubber]) -> None:
-    client, stub = secrets
-    describe(stub, ROTATING)
-    value(stub, Credentials("docker.io", "", "generated-placeholder"), "AWSCURRENT")
-    stub.add_client_error("get_secret_value", "ResourceNotFoundException")
-    with pytest.raises(RotationError, match="placeholder"):
-        rotation.rotate(event("createSecret"), client, FakeRegistry())
-
-
-def test_set_secret_needs_no_registry_call(secrets: tuple[Any, Stubber]) -> None:
-    client, stub = secrets
-    registry = FakeRegistry()
-    describe(stub, ROTATING)
-    rotation.rotate(event("setSecret"), client, registry)
-    assert registry.calls == []
-
-
-def test_test_secret_logs_in_with_the_pending_credentials(secrets: tuple[Any, Stubber]) -> None:
-    client, stub = secrets
-    registry = FakeRegistry()
-    describe(stub, ROTATING)
-    value(stub, NEW_CREDENTIALS, "AWSPENDING", TOKEN)
-    rotation.rotate(event("testSecret"), client, registry)
-    assert registry.calls == [("check", NEW_CREDENTIALS)]
-
-
-def test_test_secret_fails_when_the_registry_refuses(secrets: tuple[Any, Stubber]) -> None:
-    client, stub = secrets
-    describe(stub, ROTATING)
-    value(stub, NEW_CREDENTIALS, "AWSPENDING", TOKEN)
-    with pytest.raises(RegistryError, match="HTTP 401"):
-        rotation.rotate(event("testSecret"), client, FakeRegistry(accepts=False))
-
-
-def test_finish_secret_promotes_pending_then_revokes_the_previous_token(secrets: tuple[Any, Stubber]) -> None:
-    client, stub = secrets
-    registry = FakeRegistry()
-    describe(stub, ROTATING)
-    describe(stub, ROTATING)
-    value(stub, CURRENT_CREDENTIALS, "AWSCURRENT")
-    stub.add_response(
-        "update_secret_version_stage",
-        {"ARN": ARN},
-        {"SecretId": ARN, "VersionStage": "AWSCURRENT", "MoveToVersionId": TOKEN, "RemoveFromVersionId": PREVIOUS},
-    )
-    value(stub, NEW_CREDENTIALS, "AWSCURRENT", TOKEN)
-    rotation.rotate(event("finishSecret"), client, registry)
-    assert registry.calls == [("revoke", NEW_CREDENTIALS, "uuid-old")]
-
-
-def test_finish_secret_succeeds_even_if_revoking_the_old_token_fails(secrets: tuple[Any, Stubber]) -> None:
-    client, stub = secrets
-    describe(stub, ROTATING)
-    describe(stub, ROTATING)
-    value(stub, CURRENT_CREDENTIALS, "AWSCURRENT")
-    stub.add_response("update_secret_version_stage", {"ARN": ARN})
-    value(stub, NEW_CREDENTIALS, "AWSCURRENT", TOKEN)
-    rotation.rotate(event("finishSecret"), client, FakeRegistry(revoke_fails=True))
-
-
-def test_finish_secret_skips_revocation_of_a_hand_set_token(secrets: tuple[Any, Stubber]) -> None:
-    client, stub = secrets
-    registry = FakeRegistry()
-    describe(stub, ROTATING)
-    describe(stub, ROTATING)
-    value(stub, Credentials("docker.io", "ci-bot", "dckr_pat_by_hand"), "AWSCURRENT")
-    stub.add_response("update_secret_version_stage", {"ARN": ARN})
-    rotation.rotate(event("finishSecret"), client, registry)
-    assert registry.calls == []
-
-
-def test_version_already_current_is_a_no_op(secrets: tuple[Any, Stubber]) -> None:
-    client, stub = secrets
-    describe(stub, {TOKEN: ["AWSCURRENT", "AWSPENDING"]})
-    rotation.rotate(event("finishSecret"), client, FakeRegistry())
-
-
-@pytest.mark.parametrize(
-    ("stages", "enabled", "message"),
-    [
-        (ROTATING, False, "not enabled"),
-        ({PREVIOUS: ["AWSCURRENT"]}, True, "not staged"),
-        ({PREVIOUS: ["AWSCURRENT"], TOKEN: ["AWSPREVIOUS"]}, True, "not AWSPENDING"),
-    ],
-)
-def test_events_secrets_manager_did_not_set_up_are_refused(
-    secrets: tuple[Any, Stubber], stages: dict, enabled: bool, message: str
-) -> None:
-    client, stub = secrets
-    describe(stub, stages, enabled)
-    with pytest.raises(RotationError, match=message):
-        rotation.rotate(event("createSecret"), client, FakeRegistry())
+def event(step: str, token: str = TOKEN) -> dict[str, str]:
+    return {"SecretId": ARN, "ClientRequestToken": token, "Step": step}
 
 
 def test_unknown_step_is_refused() -> None:

@@ -33,7 +33,13 @@ class ImageBootstrap(Construct):
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, names: Names, repository: ecr.IRepository, defaults: ProjectDefaults
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        names: Names,
+        repository: ecr.IRepository,
+        defaults: ProjectDefaults,
     ) -> None:
         super().__init__(scope, construct_id)
         spec = buildspecs.bootstrap_spec()
@@ -80,5 +86,7 @@ class ImageBootstrap(Construct):
             ],
             on_update=False,
         )
-        self.ready = cdk.CfnWaitCondition(self, f"Ready{version}", handle=handle.ref, timeout=str(WAIT_SECONDS), count=1)
+        self.ready = cdk.CfnWaitCondition(
+            self, f"Ready{version}", handle=handle.ref, timeout=str(WAIT_SECONDS), count=1
+        )
         self.ready.node.add_dependency(start)

@@ -209,7 +209,7 @@ class ApplicationPipeline(Construct):
                 "MEMORY": str(self._app.memory),
                 "LOG_GROUP": names.task_log_group(app, env.name),
                 "SMOKE_TEST_FUNCTION": names.smoke_test_function(app, env.name),
-                "REPOSITORY_NAME": self.repository.repository_name,
+                "REPOSITORY_NAME": names.ecr_repository(app),
             },
         )
         deploy.role.add_to_policy(iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[deploy_role_arn]))

@@ -21,7 +21,7 @@ ROTATION_CODE = Path(__file__).parent / "runtime" / "rotation"
 ROTATION_DAYS = 30
 PLACEHOLDER = {"registry": "docker.io", "username": ""}
 """The generated value: an empty username means "not configured"; builds then pull anonymously and
-rotation refuses to run until the operator stores real credentials."""
+each scheduled rotation is a logged no-op until the operator stores real credentials."""
 
 
 class RegistryCredentials(Construct):

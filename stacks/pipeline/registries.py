@@ -16,7 +16,7 @@ from constructs import Construct
 from stacks.config import ENVIRONMENTS, AppConfig
 from stacks.exceptions import skip_checkov
 from stacks.foundation.images import TOOL_IMAGES
-from stacks.naming import PIPELINE, Names
+from stacks.naming import Names
 from stacks.pipeline.roles import role_arn
 
 TOOL_IMAGES_KEPT = 10

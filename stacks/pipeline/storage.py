@@ -87,9 +87,7 @@ class PipelineBuckets(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, names: Names, account: str, with_source: bool) -> None:
         super().__init__(scope, construct_id)
         self._names, self._account = names, account
-        self.access_logs = s3.Bucket.from_bucket_name(
-            self, "AccessLogs", names.bucket(ACCESS_LOGS, PIPELINE, account)
-        )
+        self.access_logs = s3.Bucket.from_bucket_name(self, "AccessLogs", names.bucket(ACCESS_LOGS, PIPELINE, account))
         self.cache = s3.Bucket.from_bucket_name(self, "BuildCache", names.bucket(BUILD_CACHE, PIPELINE, account))
         self.source = self._versioned("Source", "source") if with_source else None
         if self.source is not None:

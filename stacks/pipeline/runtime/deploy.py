@@ -17,6 +17,7 @@ Standard library and boto3 only (the deploy project installs the pinned boto3).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import string
@@ -264,10 +265,9 @@ def protect_image(ecr: Any, repository: str, tag: str, environment: str) -> str:
     request = {"repositoryName": repository, "imageManifest": image["imageManifest"], "imageTag": deployed_tag}
     if image.get("imageManifestMediaType"):
         request["imageManifestMediaType"] = image["imageManifestMediaType"]
-    try:
+    # Deployed to this environment before: the tag is already there.
+    with contextlib.suppress(ecr.exceptions.ImageAlreadyExistsException, ecr.exceptions.ImageTagAlreadyExistsException):
         ecr.put_image(**request)
-    except (ecr.exceptions.ImageAlreadyExistsException, ecr.exceptions.ImageTagAlreadyExistsException):
-        pass  # deployed to this environment before: the tag is already there
     print(f"tagged {repository}:{tag} as {deployed_tag}")
     return deployed_tag
 

@@ -1,0 +1,187 @@
+"""moto as the AWS of the rehearsals: the pipeline account and a target account, CodeDeploy driven
+like the service drives it, and credentials that stop working when they expire.
+
+moto keeps one backend per account and maps assumed-role credentials to the role's account, so a
+call made with the deploy role's credentials lands in the target account. What moto does not do is
+added here, in the shape of the real API (botocore still validates every request):
+- CodeDeploy never advances a deployment: `CodeDeployEngine` moves it through the statuses a test
+  scripts, one step per poll, and answers StopDeployment (which moto lacks) by stopping it.
+- moto accepts expired credentials: `Credentials` refuses calls made with them after their
+  Expiration, as STS-issued credentials are refused.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import boto3
+import botocore.exceptions
+from moto.codedeploy.models import codedeploy_backends
+from moto.codedeploy.responses import CodeDeployResponse
+from moto.core.responses import ActionResult
+
+REGION = "us-east-1"
+PIPELINE_ACCOUNT = "123456789012"
+"""moto's default account: credentials without an assumed role act in it."""
+TARGET_ACCOUNT = "222222222222"
+
+
+def client(service: str, **credentials: str) -> Any:
+    return boto3.client(service, region_name=REGION, **credentials)
+
+
+def assumed(account: str, role_name: str = "rehearsal-admin") -> boto3.Session:
+    """A session in `account` (moto maps assumed-role credentials to the role's account)."""
+    credentials = client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/{role_name}", RoleSessionName="rehearsal"
+    )["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=REGION,
+    )
+
+
+@dataclass
+class Clock:
+    """Wall-clock seconds that move only when the script sleeps."""
+
+    now: float = field(default_factory=lambda: datetime.now().timestamp())
+    slept: float = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        self.slept += seconds
+
+
+class Credentials:
+    """Records the expiry of every credential STS issues and refuses calls made with expired ones."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.expiry: dict[str, float] = {}
+
+    def watch_sts(self, sts: Any) -> Any:
+        def record(parsed: dict[str, Any], **_: Any) -> None:
+            issued = parsed["Credentials"]
+            self.expiry[issued["AccessKeyId"]] = issued["Expiration"].timestamp()
+
+        sts.meta.events.register("after-call.sts.AssumeRole", record)
+        return sts
+
+    def enforce(self, service_client: Any) -> Any:
+        key = service_client._request_signer._credentials.access_key
+
+        def refuse_expired(model: Any, **_: Any) -> None:
+            if key in self.expiry and self.clock() >= self.expiry[key]:
+                raise botocore.exceptions.ClientError(
+                    {
+                        "Error": {
+                            "Code": "ExpiredTokenException",
+                            "Message": "The security token included in the request is expired",
+                        }
+                    },
+                    model.name,
+                )
+
+        service_client.meta.events.register("before-call.*.*", refuse_expired)
+        return service_client
+
+
+class CodeDeployEngine:
+    """Plays CodeDeploy for the deployments of one account: each poll (GetDeployment) moves a
+    deployment one status further along its script; StopDeployment stops and rolls it back."""
+
+    def __init__(self, account: str, script: list[str]) -> None:
+        self.account, self.script = account, list(script)
+        self.stops: list[dict[str, Any]] = []
+        self.backend = codedeploy_backends[account][REGION]
+        self._original_get = CodeDeployResponse.get_deployment
+
+    def __enter__(self) -> CodeDeployEngine:
+        engine = self
+
+        def get_deployment(response: CodeDeployResponse) -> ActionResult:
+            engine.backend = response.codedeploy_backend
+            deployment = engine.backend.get_deployment(response._get_param("deploymentId"))
+            if engine.script and deployment.status not in ("Succeeded", "Failed", "Stopped"):
+                deployment.status = engine.script.pop(0)
+            return engine._original_get(response)
+
+        def stop_deployment(response: CodeDeployResponse) -> ActionResult:
+            deployment = response.codedeploy_backend.get_deployment(response._get_param("deploymentId"))
+            engine.stops.append(
+                {
+                    "deploymentId": deployment.deployment_id,
+                    "autoRollbackEnabled": response._get_param("autoRollbackEnabled"),
+                }
+            )
+            deployment.status = "Stopped"
+            engine.script.clear()
+            return ActionResult({"status": "Succeeded", "statusMessage": "stopped, traffic rerouted to the original"})
+
+        CodeDeployResponse.get_deployment = get_deployment
+        CodeDeployResponse.stop_deployment = stop_deployment
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        CodeDeployResponse.get_deployment = self._original_get
+        del CodeDeployResponse.stop_deployment
+
+    def deployments(self) -> Iterator[Any]:
+        return iter(self.backend.deployments.values())
+
+
+def image_manifest(config_digest: str = "sha256:" + "c" * 64) -> str:
+    """A single-platform Docker image manifest, as buildx pushes it with --provenance=false."""
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": 1,
+                "digest": config_digest,
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": 1,
+                    "digest": "sha256:" + "a" * 64,
+                }
+            ],
+        }
+    )
+
+
+def image_index(manifest_digest: str) -> str:
+    """What buildx pushes by default: an OCI index with the image and its provenance attestation."""
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [
+                {
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "size": 1,
+                    "digest": manifest_digest,
+                    "platform": {"architecture": "amd64", "os": "linux"},
+                },
+                {
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "size": 1,
+                    "digest": "sha256:" + "d" * 64,
+                    "platform": {"architecture": "unknown", "os": "unknown"},
+                    "annotations": {"vnd.docker.reference.type": "attestation-manifest"},
+                },
+            ],
+        }
+    )
