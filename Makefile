@@ -79,6 +79,8 @@ source-bundle:
 deploy: $(VENV)/.runtime node_modules/.installed
 	$(CDK) deploy --all --require-approval never $(CDK_ARGS)
 
-# The rehearsals alone: the runtime scripts against moto and the buildspecs under bash (also in `make test`).
-rehearse: $(VENV)/.dev
+# The rehearsals alone (also in `make test`), then the first release's timeline: stage, call, account.
+rehearse: $(VENV)/.dev node_modules/.installed
 	python -m pytest -p no:cacheprovider -v tests/rehearsal $(PYTEST_ARGS)
+	$(CDK) synth --quiet -o $(CDK_OUT) $(CDK_ARGS)
+	python -m tests.rehearsal.release $(CDK_OUT)

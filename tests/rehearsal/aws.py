@@ -5,7 +5,8 @@ moto keeps one backend per account and maps assumed-role credentials to the role
 call made with the deploy role's credentials lands in the target account. What moto does not do is
 added here, in the shape of the real API (botocore still validates every request):
 - CodeDeploy never advances a deployment: `CodeDeployEngine` moves it through the statuses a test
-  scripts, one step per poll, and answers StopDeployment (which moto lacks) by stopping it.
+  scripts, one step per poll, and answers StopDeployment and PutLifecycleEventHookExecutionStatus
+  (which moto lacks): the first stops the deployment, the second records the hook's verdict.
 - moto accepts expired credentials: `Credentials` refuses calls made with them after their
   Expiration, as STS-issued credentials are refused.
 """
@@ -103,6 +104,7 @@ class CodeDeployEngine:
     def __init__(self, account: str, script: list[str]) -> None:
         self.account, self.script = account, list(script)
         self.stops: list[dict[str, Any]] = []
+        self.hooks: list[dict[str, Any]] = []
         self.backend = codedeploy_backends[account][REGION]
         self._original_get = CodeDeployResponse.get_deployment
 
@@ -128,13 +130,21 @@ class CodeDeployEngine:
             engine.script.clear()
             return ActionResult({"status": "Succeeded", "statusMessage": "stopped, traffic rerouted to the original"})
 
+        def put_hook_status(response: CodeDeployResponse) -> ActionResult:
+            deployment = response.codedeploy_backend.get_deployment(response._get_param("deploymentId"))
+            execution = response._get_param("lifecycleEventHookExecutionId")
+            engine.hooks.append({"deploymentId": deployment.deployment_id, "status": response._get_param("status")})
+            return ActionResult({"lifecycleEventHookExecutionId": execution})
+
         CodeDeployResponse.get_deployment = get_deployment
         CodeDeployResponse.stop_deployment = stop_deployment
+        CodeDeployResponse.put_lifecycle_event_hook_execution_status = put_hook_status
         return self
 
     def __exit__(self, *exc: object) -> None:
         CodeDeployResponse.get_deployment = self._original_get
         del CodeDeployResponse.stop_deployment
+        del CodeDeployResponse.put_lifecycle_event_hook_execution_status
 
     def deployments(self) -> Iterator[Any]:
         return iter(self.backend.deployments.values())

@@ -1,0 +1,192 @@
+"""The first release rehearsed from the synthesized templates (release.py): the buildspecs' commands
+run with bash against refusing stand-ins and moto's server, each action handing on what the next reads.
+A variant edits one buildspec the way a defect would and shows where the release stops."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stacks.pipeline.buildspecs import START_DOCKER
+from tests.rehearsal.release import FirstRelease, Timeline, moto_server
+from tests.support import Synthesized
+
+PIPELINE, STAGING, PROD = "111111111111", "222222222222", "333333333333"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def aws() -> Iterator[None]:
+    """Overrides the package's in-process moto: these rehearsals talk to moto's server."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }.items():
+            patch.setenv(key, value)
+        yield
+
+
+def rehearse(cdk_out: Path, root: Path, edit: Any = None) -> Iterator[tuple[FirstRelease, Timeline]]:
+    timeline = Timeline()
+    with moto_server(timeline) as endpoint:
+        release = FirstRelease(cdk_out, root, endpoint, timeline, **({"edit": edit} if edit else {}))
+        release.deploy()
+        release.run_pipeline()
+        yield release, timeline
+
+
+@pytest.fixture(scope="module")
+def cdk_out(system: Synthesized) -> Path:
+    return system.outdir
+
+
+@pytest.fixture(scope="module")
+def first_release(
+    aws: None, cdk_out: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[FirstRelease, Timeline]]:
+    yield from rehearse(cdk_out, tmp_path_factory.mktemp("release"))
+
+
+def test_stacks_deploy_in_the_order_the_readme_gives(first_release: tuple[FirstRelease, Timeline]) -> None:
+    release, _ = first_release
+    kinds = [name.rsplit("-", 1)[0] for name in release.order]
+    assert kinds == [
+        "cicd-monitoring-pipeline",
+        "cicd-foundation-pipeline",
+        "cicd-dev",
+        "cicd-staging",
+        "cicd-prod",
+        "cicd-pipeline",
+    ]
+
+
+def test_the_image_bootstrap_fills_the_tools_repository_and_signals_success(
+    first_release: tuple[FirstRelease, Timeline],
+) -> None:
+    release, _ = first_release
+    assert release.builds["bootstrap"].phases == {"build": "SUCCEEDED", "post_build": "SUCCEEDED"}
+    signals = [json.loads(line) for line in (release.sandbox.state / "signals.jsonl").read_text().splitlines()]
+    assert [(signal["method"], signal["Status"]) for signal in signals] == [("PUT", "SUCCESS")]
+    ecr = release.client(release.session(PIPELINE), "ecr")
+    tags = {
+        tag
+        for image in ecr.describe_images(repositoryName="tools-ecr-repository-pipeline-dev")["imageDetails"]
+        for tag in image["imageTags"]
+    }
+    assert {tag.split("-")[0] for tag in tags} == {"build", "buildkit", "placeholder"}
+
+
+def test_build_hands_the_image_and_deploy_templates_to_test_and_deploy(
+    first_release: tuple[FirstRelease, Timeline],
+) -> None:
+    release, _ = first_release
+    build = release.builds["BuildImage"]
+    assert build.phases == {"install": "SUCCEEDED", "pre_build": "SUCCEEDED", "build": "SUCCEEDED"}
+    tag = build.exported["IMAGE_TAG"]
+    assert (
+        tag
+        and build.exported["IMAGE_URI"]
+        == f"{PIPELINE}.dkr.ecr.us-east-1.amazonaws.com/sample-ecr-repository-pipeline-dev:{tag}"
+    )
+    assert sorted(path.name for path in build.artifacts.iterdir()) == ["appspec.json", "taskdef.json"]
+    # BuildKit came from the tools repository, never from Docker Hub
+    (create,) = [args for args in release.sandbox.calls("docker") if args[:2] == ["buildx", "create"]]
+    assert (
+        f"image={PIPELINE}.dkr.ecr.us-east-1.amazonaws.com/tools-ecr-repository-pipeline-dev:buildkit-v0.16.0" in create
+    )
+
+
+def test_test_stage_runs_the_apps_tests_in_the_image_and_reports_them(
+    first_release: tuple[FirstRelease, Timeline],
+) -> None:
+    release, _ = first_release
+    test = release.builds["TestImage"]
+    assert test.succeeded, test.output
+    ((group, reports),) = test.reports.items()
+    assert group.endswith(":report-group/sample-test-reports-pipeline-dev")
+    suite = ElementTree.parse(reports[0]).getroot().find("testsuite")
+    assert (int(suite.get("tests")), int(suite.get("failures")), int(suite.get("errors"))) == (12, 0, 0)
+    assert "image scan of sample-ecr-repository-pipeline-dev:" in test.output
+
+
+def test_each_environment_is_deployed_in_its_own_account(first_release: tuple[FirstRelease, Timeline]) -> None:
+    release, timeline = first_release
+    deploys = [(call.stage, call.account) for call in timeline.calls if call.call == "codedeploy:CreateDeployment"]
+    assert deploys == [
+        ("Deploy/DeployToDev", PIPELINE),
+        ("Deploy/DeployToStaging", STAGING),
+        ("Deploy/DeployToProd", PROD),
+    ]
+    ecr = release.client(release.session(PIPELINE), "ecr")
+    images = ecr.describe_images(repositoryName="sample-ecr-repository-pipeline-dev")["imageDetails"]
+    protected = sorted(
+        tag.rsplit("-", 1)[0] for image in images for tag in image["imageTags"] if tag.startswith("deployed-")
+    )
+    assert protected == ["deployed-dev", "deployed-prod", "deployed-staging"]
+
+
+def test_timeline_names_stage_call_and_account(first_release: tuple[FirstRelease, Timeline]) -> None:
+    _, timeline = first_release
+    prod = [line.split()[1:] for line in timeline.lines() if line.startswith("Deploy/DeployToProd ")]
+    assert prod[:6] == [
+        [PIPELINE, "sts:AssumeRole"],  # the deploy project's role assumes prod's deploy role
+        [PROD, "ecs:RegisterTaskDefinition"],
+        [PROD, "codedeploy:CreateDeployment"],
+        [PROD, "codedeploy:GetDeployment", "x2"],
+        [PIPELINE, "ecr:BatchGetImage"],  # the deployed image is tagged in the pipeline's repository
+        [PIPELINE, "ecr:PutImage"],
+    ]
+
+
+def without(project: str, *commands: str) -> Any:
+    """Drops whole commands from, or cuts text out of, one project's buildspec."""
+
+    def edit(name: str, spec: dict[str, Any]) -> dict[str, Any]:
+        if name == project:
+            for phase in spec["phases"].values():
+                kept = [line for line in phase["commands"] if line not in commands]
+                for command in commands:
+                    kept = [line.replace(command, "") for line in kept]
+                phase["commands"] = kept
+        return spec
+
+    return edit
+
+
+def test_docker_before_the_daemon_answers_fails_the_build(cdk_out: Path, tmp_path: Path) -> None:
+    """Defect 1 rehearsed: on the custom build image nothing starts dockerd unless the install phase does."""
+    for release, _ in rehearse(cdk_out, tmp_path, without("sample-build-pipeline-dev", *START_DOCKER)):
+        build = release.builds["BuildImage"]
+        assert build.phases == {"pre_build": "FAILED"}
+        assert "Cannot connect to the Docker daemon at unix:///var/run/docker.sock" in build.output
+        assert "TestImage" not in release.builds
+
+
+def test_a_pushed_image_index_stops_the_test_stage(cdk_out: Path, tmp_path: Path) -> None:
+    """Defect 2 rehearsed: buildx's default provenance turns the tag into an index, which ECR does not scan."""
+    for release, _ in rehearse(cdk_out, tmp_path, without("sample-build-pipeline-dev", " --provenance=false")):
+        assert release.builds["BuildImage"].succeeded
+        test = release.builds["TestImage"]
+        assert test.phases["build"] == "FAILED"
+        assert (
+            "is an image index (application/vnd.oci.image.index.v1+json), which ECR basic scanning does not scan"
+            in test.output
+        )
+        assert "DeployToDev" not in release.builds
+
+
+def test_a_failed_bootstrap_still_signals_its_wait_condition(cdk_out: Path, tmp_path: Path) -> None:
+    """Without the signal, CloudFormation would wait its full timeout before failing the foundation stack."""
+    for release, _ in rehearse(
+        cdk_out, tmp_path, without("image-bootstrap-pipeline-dev", "aws ecr get-login-password | ")
+    ):
+        assert release.builds["bootstrap"].phases == {"build": "FAILED", "post_build": "SUCCEEDED"}
+        assert "Cannot perform an interactive login from a non TTY device" in release.builds["bootstrap"].output
+        signal = json.loads((release.sandbox.state / "signals.jsonl").read_text())
+        assert signal["Status"] == "FAILURE"
