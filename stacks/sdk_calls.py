@@ -13,9 +13,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from stacks.exceptions import skip_checkov, skip_handler_checks
+from stacks.exceptions import skip_handler_checks
 from stacks.naming import Names
-from stacks.pipeline.roles import service_role
+from stacks.pipeline.roles import function_role
 
 PROVIDER_ID = "SdkCallProvider"
 SINGLETON_ID = "AWS679f53fac002430cb0da5b7982bd2287"
@@ -70,26 +70,10 @@ def _provider(scope: Construct, names: Names, environment: str) -> tuple[iam.Rol
     if existing is not None:
         return existing.node.find_child("Role"), existing.node.find_child("Logs")
     holder = Construct(stack, PROVIDER_ID)
-    function_name = _function_name(scope, names, environment)
-    log_group = logs.LogGroup(
+    return function_role(
         holder,
-        "Logs",
-        log_group_name=f"/aws/lambda/{function_name}",
-        retention=LOG_RETENTION,
-        removal_policy=cdk.RemovalPolicy.DESTROY,
-    )
-    role = service_role(
-        holder,
-        "Role",
+        function_name=_function_name(scope, names, environment),
         role_name=names(f"{_kind(scope, names, environment)}-role", environment, "AWS::IAM::Role"),
-        service="lambda.amazonaws.com",
         description="Makes the AWS API calls CloudFormation needs while deploying this stack",
+        retention=LOG_RETENTION,
     )
-    log_group.grant_write(role)
-    skip_checkov(
-        log_group,
-        "CKV_AWS_158",
-        "CloudWatch Logs encrypts at rest with its service key by default; the function logs only the API calls it "
-        "makes and their responses (build IDs, object keys), no secrets, so a KMS key would add cost for nothing.",
-    )
-    return role, log_group

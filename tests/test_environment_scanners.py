@@ -61,7 +61,6 @@ SKIPPED_CHECKS = {
     ),
     # AwsCustomResource's singleton function and its log group: the ECS service-linked role call.
     *(("AWS679f53fac002430cb0da5b7982bd2287/Resource", check) for check in PROVIDER_CHECKS),
-    ("SdkCallProvider/Logs/Resource", "CKV_AWS_158"),
 }
 """What a reviewer accepted per environment (no certificate configured): (construct path, checkov check)."""
 

@@ -377,7 +377,7 @@ def test_application_repository_is_immutable_scanned_bounded_and_pullable_only_b
     accounts = sorted(dict.fromkeys(env.account for env in synth.config.environments))
     assert statement["Principal"] == {"AWS": [f"arn:aws:iam::{account}:root" for account in accounts]}
     assert statement["Condition"] == {
-        "ArnEquals": {
+        "ArnLike": {  # no wildcard in the names: exactly these roles
             "aws:PrincipalArn": [
                 ROLE_ARN.format(account=env.account, name=synth.names.task_execution_role("sample", env.name))
                 for env in synth.config.environments

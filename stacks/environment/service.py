@@ -76,7 +76,7 @@ class BlueGreenService(Construct):
             assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
             description=f"AWS permissions of the {app} containers themselves (none yet)",
         )
-        self.task_definition = self._task_definition(application, env, names)
+        self.task_definition = self._task_definition(application, env, names, pipeline_account)
 
         self.load_balancer_name = names(f"lb-{app}", env, "AWS::ElasticLoadBalancingV2::LoadBalancer")
         """Literal, for ARNs that must name the load balancer without a token (see `findings.wildcard_resource`)."""
@@ -128,9 +128,6 @@ class BlueGreenService(Construct):
         tools_arn = stack.format_arn(
             service="ecr", account=pipeline_account, resource="repository", resource_name=names.tools_repository()
         )
-        self.placeholder_image = (
-            f"{pipeline_account}.dkr.ecr.{stack.region}.{stack.url_suffix}/{names.tools_repository()}:{PLACEHOLDER.tag}"
-        )
         pull = iam.PolicyDocument(
             statements=[
                 # ecr:GetAuthorizationToken has no resource-level permissions: AWS requires '*'.
@@ -162,8 +159,12 @@ class BlueGreenService(Construct):
         # Immutable: CDK's image and log driver grants would add a second, implicit policy.
         return role.without_policy_updates()
 
-    def _task_definition(self, application: Application, env: str, names: Names) -> ecs.FargateTaskDefinition:
+    def _task_definition(
+        self, application: Application, env: str, names: Names, pipeline_account: str
+    ) -> ecs.FargateTaskDefinition:
         app = application.name
+        stack = cdk.Stack.of(self)
+        registry = f"{pipeline_account}.dkr.ecr.{stack.region}.{stack.url_suffix}"
         task_definition = ecs.FargateTaskDefinition(
             self,
             "TaskDefinition",
@@ -180,7 +181,7 @@ class BlueGreenService(Construct):
         task_definition.add_container(
             "Container",
             container_name=self.container_name,
-            image=ecs.ContainerImage.from_registry(self.placeholder_image),
+            image=ecs.ContainerImage.from_registry(f"{registry}/{names.tools_repository()}:{PLACEHOLDER.tag}"),
             port_mappings=[ecs.PortMapping(container_port=application.container_port)],
             # The server and its port as the command, not an image or environment variables: nothing
             # to build, no environment at all (cdk-nag ECS2); the pipeline's revisions bring their own.

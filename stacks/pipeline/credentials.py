@@ -8,14 +8,13 @@ from pathlib import Path
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from stacks.exceptions import skip_checkov
 from stacks.naming import PIPELINE, Names
 from stacks.pipeline.projects import LOG_RETENTION
-from stacks.pipeline.roles import service_role
+from stacks.pipeline.roles import function_role
 
 ROTATION_CODE = Path(__file__).parent / "runtime" / "rotation"
 ROTATION_DAYS = 30
@@ -80,21 +79,13 @@ class RegistryCredentials(Construct):
 
     def _rotation_function(self, names: Names) -> lambda_.Function:
         function_name = names("registry-rotation", PIPELINE, "AWS::Lambda::Function")
-        log_group = logs.LogGroup(
-            self,
-            "RotationLogs",
-            log_group_name=f"/aws/lambda/{function_name}",
-            retention=LOG_RETENTION,
-            removal_policy=cdk.RemovalPolicy.DESTROY,
-        )
-        role = service_role(
-            self,
-            "RotationRole",
+        role, log_group = function_role(
+            Construct(self, "Rotation"),
+            function_name=function_name,
             role_name=names("registry-rotation-role", PIPELINE, "AWS::IAM::Role"),
-            service="lambda.amazonaws.com",
             description="Rotates the Docker registry credentials secret",
+            retention=LOG_RETENTION,
         )
-        log_group.grant_write(role)
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=[
@@ -118,9 +109,6 @@ class RegistryCredentials(Construct):
             log_group=log_group,
             timeout=cdk.Duration.seconds(30),
             memory_size=128,
-        )
-        skip_checkov(
-            log_group, "CKV_AWS_158", "CloudWatch Logs encrypts at rest by default; the function never logs secrets."
         )
         skip_checkov(
             function,

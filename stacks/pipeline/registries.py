@@ -29,10 +29,24 @@ PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:Get
 
 
 def repository(
-    scope: Construct, construct_id: str, *, name: str, images_kept: int, protected: list[ecr.LifecycleRule]
+    scope: Construct,
+    construct_id: str,
+    *,
+    name: str,
+    images_kept: int,
+    protected: list[tuple[str, str, int]],
+    pullers: list[str],
+    config: AppConfig,
 ) -> ecr.Repository:
-    """Immutable tags, scan on push, the `protected` rules first, then the last `images_kept` images kept;
-    emptied and deleted with the stack."""
+    """Immutable tags, scan on push; lifecycle: each `protected` (description, tag pattern, images kept)
+    first, then the last `images_kept` images; emptied and deleted with the stack. Only the roles
+    named in `pullers` (ARN patterns, in the target accounts) may pull."""
+    rules = [
+        ecr.LifecycleRule(
+            description=description, tag_pattern_list=[pattern], max_image_count=kept, rule_priority=priority
+        )
+        for priority, (description, pattern, kept) in enumerate(protected, start=1)
+    ]
     catch_all = ecr.LifecycleRule(
         description=f"keep the last {images_kept} images",
         max_image_count=images_kept,
@@ -45,7 +59,7 @@ def repository(
         repository_name=name,
         image_tag_mutability=ecr.TagMutability.IMMUTABLE,
         image_scan_on_push=True,
-        lifecycle_rules=[*protected, catch_all],
+        lifecycle_rules=[*rules, catch_all],
         removal_policy=cdk.RemovalPolicy.DESTROY,
         empty_on_delete=True,
     )
@@ -55,72 +69,57 @@ def repository(
         "ECR encrypts images at rest with AES-256 by default. A customer managed key would need grants to every "
         "environment account's task execution role for no gain: the images hold built code, never secrets.",
     )
+    # The roles live in other stacks (other accounts) that may be deployed after this one: a policy
+    # naming a role that does not exist yet is rejected, so the principal is the account and the
+    # condition pins the roles.
+    repo.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="PullByEnvironmentTaskExecutionRoles",
+            principals=[iam.AccountPrincipal(account) for account in config.target_accounts],
+            actions=PULL_ACTIONS,
+            conditions={"ArnLike": {"aws:PrincipalArn": pullers}},
+        )
+    )
     return repo
 
 
 def tools_repository(scope: Construct, construct_id: str, *, names: Names, config: AppConfig) -> ecr.Repository:
     """The build image, BuildKit and the services' placeholder; the environments' task execution roles
     may pull (the placeholder)."""
-    protected = [
-        ecr.LifecycleRule(
-            description=f"keep {image.tag}: the stacks use it",
-            tag_pattern_list=[image.tag],
-            max_image_count=1,
-            rule_priority=priority,
-        )
-        for priority, image in enumerate(TOOL_IMAGES, start=1)
-    ]
-    repo = repository(
-        scope, construct_id, name=names.tools_repository(), images_kept=TOOL_IMAGES_KEPT, protected=protected
+    return repository(
+        scope,
+        construct_id,
+        name=names.tools_repository(),
+        images_kept=TOOL_IMAGES_KEPT,
+        protected=[(f"keep {image.tag}: the stacks use it", image.tag, 1) for image in TOOL_IMAGES],
+        pullers=[
+            role_arn(scope, account=env.account, role_name=names.task_execution_roles(env.name))
+            for env in config.environments
+        ],
+        config=config,
     )
-    execution_roles = [
-        role_arn(scope, account=env.account, role_name=names.task_execution_roles(env.name))
-        for env in config.environments
-    ]
-    repo.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="PullPlaceholderByEnvironmentTaskExecutionRoles",
-            principals=[iam.AccountPrincipal(account) for account in config.target_accounts],
-            actions=PULL_ACTIONS,
-            conditions={"ArnLike": {"aws:PrincipalArn": execution_roles}},
-        )
-    )
-    return repo
 
 
 def application_repository(
     scope: Construct, construct_id: str, *, app: str, config: AppConfig, names: Names
 ) -> ecr.Repository:
     """The application's images; only the environments' task execution roles may pull them."""
-    protected = [
-        ecr.LifecycleRule(
-            description=f"keep the last {DEPLOYED_IMAGES_KEPT} images deployed to {environment}",
-            tag_pattern_list=[DEPLOYED_TAG.format(environment=environment)],
-            max_image_count=DEPLOYED_IMAGES_KEPT,
-            rule_priority=priority,
-        )
-        for priority, environment in enumerate(reversed(ENVIRONMENTS), start=1)
-    ]
-    repo = repository(
+    return repository(
         scope,
         construct_id,
         name=names.ecr_repository(app),
         images_kept=APPLICATION_IMAGES_KEPT,
-        protected=protected,
+        protected=[
+            (
+                f"keep the last {DEPLOYED_IMAGES_KEPT} images deployed to {environment}",
+                DEPLOYED_TAG.format(environment=environment),
+                DEPLOYED_IMAGES_KEPT,
+            )
+            for environment in reversed(ENVIRONMENTS)
+        ],
+        pullers=[
+            role_arn(scope, account=env.account, role_name=names.task_execution_role(app, env.name))
+            for env in config.environments
+        ],
+        config=config,
     )
-    execution_roles = [
-        role_arn(scope, account=env.account, role_name=names.task_execution_role(app, env.name))
-        for env in config.environments
-    ]
-    # The roles live in other stacks (other accounts) that may be deployed after this one: a policy
-    # naming a role that does not exist yet is rejected, so the principal is the account and the
-    # condition pins the exact roles.
-    repo.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="PullByEnvironmentTaskExecutionRoles",
-            principals=[iam.AccountPrincipal(account) for account in config.target_accounts],
-            actions=PULL_ACTIONS,
-            conditions={"ArnEquals": {"aws:PrincipalArn": execution_roles}},
-        )
-    )
-    return repo

@@ -13,7 +13,6 @@ added here, in the shape of the real API (botocore still validates every request
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -148,50 +147,3 @@ class CodeDeployEngine:
 
     def deployments(self) -> Iterator[Any]:
         return iter(self.backend.deployments.values())
-
-
-def image_manifest(config_digest: str = "sha256:" + "c" * 64) -> str:
-    """A single-platform Docker image manifest, as buildx pushes it with --provenance=false."""
-    return json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-            "config": {
-                "mediaType": "application/vnd.docker.container.image.v1+json",
-                "size": 1,
-                "digest": config_digest,
-            },
-            "layers": [
-                {
-                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
-                    "size": 1,
-                    "digest": "sha256:" + "a" * 64,
-                }
-            ],
-        }
-    )
-
-
-def image_index(manifest_digest: str) -> str:
-    """What buildx pushes by default: an OCI index with the image and its provenance attestation."""
-    return json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.index.v1+json",
-            "manifests": [
-                {
-                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                    "size": 1,
-                    "digest": manifest_digest,
-                    "platform": {"architecture": "amd64", "os": "linux"},
-                },
-                {
-                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                    "size": 1,
-                    "digest": "sha256:" + "d" * 64,
-                    "platform": {"architecture": "unknown", "os": "unknown"},
-                    "annotations": {"vnd.docker.reference.type": "attestation-manifest"},
-                },
-            ],
-        }
-    )

@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from botocore.exceptions import ClientError
+from manifests import DOCKER_MANIFEST, OCI_INDEX, image_index, image_manifest  # this script's folder
 
 STATE = Path(os.environ.get("REHEARSAL_STATE", "/nonexistent"))
 ECR_HOST = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com$")
 NO_DAEMON = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 TIME_DIR = Path(__file__).parent / "virtual_time"
 
 
@@ -195,15 +194,7 @@ def push(reference: str, image: dict[str, Any], *, index: bool = False) -> str:
     if not ECR_HOST.match(host):
         refuse(f"denied: requested access to the resource is denied ({host} is not rehearsed)")
     ecr = ecr_client(registry_credentials(host))
-    layer = "sha256:" + hashlib.sha256(str(image["content"] or image["digest"]).encode()).hexdigest()
-    manifest = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": DOCKER_MANIFEST,
-            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": layer},
-            "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 1, "digest": layer}],
-        }
-    )  # moto derives an image's digest from its layers
+    manifest = image_manifest("sha256:" + hashlib.sha256(str(image["content"] or image["digest"]).encode()).hexdigest())
     try:
         pushed = ecr.put_image(
             repositoryName=repository,
@@ -213,22 +204,7 @@ def push(reference: str, image: dict[str, Any], *, index: bool = False) -> str:
         )
         digest = pushed["image"]["imageId"]["imageDigest"]
         if index:
-            entries = [
-                {
-                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                    "size": 1,
-                    "digest": digest,
-                    "platform": {"architecture": "amd64", "os": "linux"},
-                },
-                {
-                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                    "size": 1,
-                    "digest": "sha256:" + "d" * 64,
-                    "platform": {"architecture": "unknown", "os": "unknown"},
-                    "annotations": {"vnd.docker.reference.type": "attestation-manifest"},
-                },
-            ]
-            body = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries})
+            body = image_index(digest)
             index_digest = ecr.put_image(
                 repositoryName=repository, imageManifest=body, imageManifestMediaType=OCI_INDEX, **image_id
             )["image"]["imageId"]["imageDigest"]

@@ -22,8 +22,8 @@ from tests.rehearsal.aws import (
     Credentials,
     assumed,
     client,
-    image_manifest,
 )
+from tests.rehearsal.manifests import image_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 TASKDEF = (ROOT / "sample-app/deploy/taskdef.json").read_text()

@@ -8,7 +8,8 @@ import pytest
 import requests
 
 from stacks.pipeline.runtime import image_scan
-from tests.rehearsal.aws import client, image_index, image_manifest
+from tests.rehearsal.aws import client
+from tests.rehearsal.manifests import image_index, image_manifest
 
 REPOSITORY = "sample-ecr-repository-pipeline-dev"
 ENV = {"REPOSITORY_NAME": REPOSITORY, "IMAGE_TAG": "abc123"}
