@@ -86,8 +86,8 @@ def test_a_deployment_outcome_is_forwarded_once_and_counted_in_the_pipeline_acco
     event = deployment_event(ACCOUNTS[env], env, "FAILURE")
     forwarded_by = [other for other in ENVIRONMENTS if matches(forwarder(built, other)[0]["EventPattern"], event)]
     assert forwarded_by == [env]
-    (bus_policy,) = built.resources("AWS::Events::EventBusPolicy", built.monitoring).values()
-    principals = bus_policy["Properties"]["Statement"]["Principal"]["AWS"]
+    _, bus = built.named(built.monitoring, "AWS::Events::EventBus", "Name", "cicd-event-bus-pipeline-dev")
+    principals = bus["Properties"]["Policy"]["Statement"][0]["Principal"]["AWS"]
     admitted = ACCOUNTS[env] == ACCOUNT or f"arn:aws:iam::{ACCOUNTS[env]}:root" in principals
     assert admitted
     _, log_rule = built.named(built.monitoring, "AWS::Events::Rule", "Name", "deployment-events-log-rule-pipeline-dev")
@@ -110,11 +110,11 @@ def test_single_account_mode_synthesizes_under_the_gate_and_cdk_nag(single_accou
 
 def test_single_account_bus_has_no_policy_as_every_forwarder_is_in_its_own_account(single_account: System) -> None:
     assert foreign_target_accounts(single_account.config) == ()
-    assert single_account.resources("AWS::Events::EventBusPolicy", single_account.monitoring) == {}
-    bus = single_account.named(
+    _, bus = single_account.named(
         single_account.monitoring, "AWS::Events::EventBus", "Name", f"cicd-event-bus-pipeline-{SINGLE_SUFFIX}"
     )
-    assert bus
+    assert "Policy" not in bus["Properties"]
+    assert single_account.resources("AWS::Events::EventBusPolicy", single_account.monitoring) == {}
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

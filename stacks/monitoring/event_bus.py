@@ -42,18 +42,25 @@ class DeploymentEventBus(Construct):
         )
         self.foreign_accounts = foreign_target_accounts(config)
         if self.foreign_accounts:
-            self.bus.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="TargetAccountsPutDeploymentEvents",
-                    principals=[iam.AccountPrincipal(account) for account in self.foreign_accounts],
-                    actions=["events:PutEvents"],
-                    resources=[self.bus.event_bus_arn],
-                    conditions={
-                        "ForAllValues:StringEquals": {"events:source": [CODEDEPLOY]},
-                        "StringEquals": {"events:detail-type": DEPLOYMENT_STATE},
-                    },
-                )
+            # The bus's own Policy property, not add_to_resource_policy: that makes an
+            # AWS::Events::EventBusPolicy, whose deprecated Principal cdk-nag reads (a jsii warning on
+            # every synth). The ARN is spelled out: the bus cannot reference its own attributes.
+            statement = iam.PolicyStatement(
+                sid="TargetAccountsPutDeploymentEvents",
+                principals=[iam.AccountPrincipal(account) for account in self.foreign_accounts],
+                actions=["events:PutEvents"],
+                resources=[
+                    cdk.Stack.of(self).format_arn(
+                        service="events", resource="event-bus", resource_name=names.event_bus()
+                    )
+                ],
+                conditions={
+                    "ForAllValues:StringEquals": {"events:source": [CODEDEPLOY]},
+                    "StringEquals": {"events:detail-type": DEPLOYMENT_STATE},
+                },
             )
+            bus = self.bus.node.default_child
+            bus.policy = iam.PolicyDocument(statements=[statement]).to_json()
 
 
 class DeploymentEventForwarder(Construct):
