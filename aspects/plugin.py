@@ -59,10 +59,23 @@ class CompliancePlugin:
         context = replace(stack_context(template_path, self._run.suffix), path=stack.stack_construct_path)
         return self._evaluate_template(template_path, context)
 
-    def _evaluate_template(self, template_path: Path, context: StackContext, nested: bool = False) -> list[Result]:
-        """A template and, through their asset files, its nested stacks' templates."""
+    def _evaluate_template(
+        self, template_path: Path, context: StackContext, nested: bool = False, given: dict | None = None
+    ) -> list[Result]:
+        """A template and, through their asset files, its nested stacks' templates (whose parameters
+        take the values their parent gives them)."""
         template = self._run.with_paths(json.loads(template_path.read_text()), context.path)
-        context = replace(context, resources=template["Resources"])
+        parameters = {
+            name: {**parameter, "AllowedValues": [given[name]]} if given and name in given else parameter
+            for name, parameter in (template.get("Parameters") or {}).items()
+        }
+        context = replace(
+            context,
+            resources=template["Resources"],
+            parameters=parameters,
+            conditions=template.get("Conditions") or {},
+            mappings=template.get("Mappings") or {},
+        )
         results = self._run.evaluator.template(template, context, str(template_path), include_stack=not nested)
         for logical_id, body in context.resources.items():
             nested_file = nested_template(template_path.parent, body) if body.get("Type") == STACK_TYPE else None
@@ -73,7 +86,8 @@ class CompliancePlugin:
                     path=(body.get("Metadata") or {}).get("aws:cdk:path", "").split(".NestedStack/")[0],
                     termination_protection=False,
                 )
-                results += self._evaluate_template(nested_file, child, nested=True)
+                given = (body.get("Properties") or {}).get("Parameters") or {}
+                results += self._evaluate_template(nested_file, child, nested=True, given=given)
         return results
 
     def _violation(self, result: Result) -> cdk.PolicyViolation:

@@ -19,8 +19,6 @@ from policies.model import Resource, StackContext
 if TYPE_CHECKING:
     from aspects.gate import GateRun
 
-_POLICIES = {"Delete", "Retain", "RetainExceptOnCreate", "Snapshot"}
-
 
 class ComplianceAspect:
     """Annotates an error on each resource that breaks a rule, naming the rule and the fix.
@@ -39,6 +37,8 @@ class ComplianceAspect:
     def __init__(self, run: GateRun) -> None:
         self._run = run
         self._pending: dict[cdk.Stack, list[cdk.CfnResource]] = {}
+        self._decided_later: dict[cdk.Stack, list[cdk.CfnElement]] = {}
+        """Each stack's parameters and conditions: what deploy time decides (policies.deploy_time)."""
         self._watched: list[IConstruct] = []
 
     def watch(self, app: cdk.App) -> None:
@@ -74,13 +74,19 @@ class ComplianceAspect:
         for stack, elements in late.items():
             self.check_stack(stack, elements)
 
-    def check_pending(self, stack: cdk.Stack) -> None:
-        self.check_stack(stack, self._pending.pop(stack, []))
+    def collect_deploy_time(self, stack: cdk.Stack, element: cdk.CfnElement) -> None:
+        self.collect(stack)
+        self._decided_later.setdefault(stack, []).append(element)
 
-    def check_stack(self, stack: cdk.Stack, elements: list[cdk.CfnResource]) -> None:
+    def check_pending(self, stack: cdk.Stack) -> None:
+        self.check_stack(stack, self._pending.pop(stack, []), self._decided_later.pop(stack, []))
+
+    def check_stack(
+        self, stack: cdk.Stack, elements: list[cdk.CfnResource], decided_later: list[cdk.CfnElement] = ()
+    ) -> None:
         types = [_cfn_type(element) for element in elements]
         resolved = _resolve(stack, elements, [self._run.evaluator.reads_properties(t) for t in types])
-        context = _context(stack, self._run.suffix, elements, resolved)
+        context = replace(_context(stack, self._run.suffix, elements, resolved), **_deploy_time(stack, decided_later))
         if not stack.nested:
             self._judge(stack, context.stack_resource(), context, lambda: read(stack.template_options.metadata))
         for element, resource_type, values in zip(elements, types, resolved, strict=True):
@@ -131,6 +137,8 @@ class _Collector:
         ancestry = type(node).__mro__
         if cdk.CfnResource in ancestry:
             self._judge.collect(self._stack or node.stack, node)
+        elif cdk.CfnParameter in ancestry or cdk.CfnCondition in ancestry:
+            self._judge.collect_deploy_time(self._stack or node.stack, node)
         elif cdk.Stack in ancestry:
             if node is not self._stack:
                 self._stack = None  # from here on, a resource may belong to the nested stack: ask it
@@ -172,6 +180,31 @@ def _resolve(stack: cdk.Stack, elements: list[cdk.CfnResource], with_properties:
     return [None if values is None else (_CaseInsensitive.of(values[0]), values[1]) for values in resolved]
 
 
+def _deploy_time(stack: cdk.Stack, elements: list[cdk.CfnElement]) -> dict[str, dict[str, Any]]:
+    """The stack's Parameters and Conditions sections, read in one call (there are rarely any)."""
+    if not elements:
+        return {}
+    batch = [
+        {
+            "Id": element.logical_id,
+            "Type": element.type,
+            "Default": element.default,
+            "AllowedValues": element.allowed_values,
+        }
+        if cdk.CfnParameter in type(element).__mro__
+        else {"Id": element.logical_id, "Condition": element.expression}
+        for element in elements
+    ]  # mappings, as `resolve` drops None from lists
+    parameters, conditions = {}, {}
+    for entry in stack.resolve(batch):
+        logical_id = entry.pop("Id")
+        if "Type" in entry:
+            parameters[logical_id] = entry
+        else:
+            conditions[logical_id] = entry.get("Condition")
+    return {"parameters": parameters, "conditions": conditions}
+
+
 def _resolve_one(stack: cdk.Stack, values: list[Any]) -> list[Any] | None:
     try:
         return stack.resolve(values)
@@ -179,8 +212,9 @@ def _resolve_one(stack: cdk.Stack, values: list[Any]) -> list[Any] | None:
         return None
 
 
-def _policy(value: Any) -> str | None:
-    return value if value in _POLICIES else None if value is None else str(value)
+def _policy(value: Any) -> Any:
+    """A DeletionPolicy or UpdateReplacePolicy as the template has it: a word, or an intrinsic (Fn::If)."""
+    return value if value is None or isinstance(value, dict) else str(value)
 
 
 _TYPES: dict[type, str] = {}

@@ -42,6 +42,7 @@ def stack_context(template_path: Path, suffix: str) -> StackContext:
     properties = artifact.get("properties", {})
     environment = artifact.get("environment", "aws://unknown-account/unknown-region")
     account, _, region = environment.removeprefix("aws://").partition("/")
+    template = _json(template_path)
     return StackContext(
         name=properties.get("stackName", template_path.name.split(".")[0]),
         suffix=suffix,
@@ -49,7 +50,10 @@ def stack_context(template_path: Path, suffix: str) -> StackContext:
         region=None if region.startswith("unknown") else region,
         termination_protection=bool(properties.get("terminationProtection")),
         path=artifact.get("displayName", ""),
-        resources=_json(template_path).get("Resources") or {},
+        resources=template.get("Resources") or {},
+        parameters=template.get("Parameters") or {},
+        conditions=template.get("Conditions") or {},
+        mappings=template.get("Mappings") or {},
     )
 
 

@@ -70,7 +70,7 @@ def check(resource: Resource, stack: StackContext) -> list[str]:
             ("DeletionPolicy", resource.deletion_policy),
             ("UpdateReplacePolicy", resource.update_replace_policy),
         )
-        if policy is not None and (policy in KEEPING_POLICIES or text(policy) is None)
+        if policy is not None and (text(policy) is None or text(policy) in KEEPING_POLICIES)
     ]
     if resource.type not in PROTECTABLE_TYPES:
         return problems

@@ -9,6 +9,7 @@ from typing import Any
 
 from policies.acknowledgement import Acknowledgement, read
 from policies.catalog import RULES
+from policies.deploy_time import Undecidable, variants
 from policies.model import Resource, Rule, StackContext
 
 PASS, FAIL, ACKNOWLEDGED, NOT_APPLICABLE, EXEMPT = "pass", "fail", "acknowledged", "not_applicable", "exempt"
@@ -83,7 +84,7 @@ class Evaluator:
         reason = rule.exempt(resource, stack) if rule.exempt else None
         if reason:
             return Result(status=EXEMPT, reason=reason, **where)
-        problems = tuple(rule.check(resource, stack))
+        problems = tuple(_problems(rule, resource, stack))
         if not problems:
             return Result(status=PASS, **where)
         if ack is None:
@@ -93,3 +94,19 @@ class Evaluator:
             expired = (*problems, f"acknowledgement expired on {expires}: {ack.reason}")
             return Result(status=FAIL, messages=expired, reason=ack.reason, expires=expires, **where)
         return Result(status=ACKNOWLEDGED, messages=problems, reason=ack.reason, expires=expires, **where)
+
+
+def _problems(rule: Rule, resource: Resource, stack: StackContext) -> list[str]:
+    """The rule's problems over every value deploy time can give the resource, each labelled with the
+    choice that leads to it; a value the rule cannot read at synth is a problem, never a pass."""
+    problems: list[str] = []
+    try:
+        for variant in variants(resource, stack):
+            try:
+                found = rule.check(variant.resource, stack)
+            except Undecidable as undecidable:
+                found = [undecidable.message()]
+            problems += [f"{variant.label}: {problem}" if variant.label else problem for problem in found]
+    except Undecidable as undecidable:
+        problems.append(undecidable.message())
+    return list(dict.fromkeys(problems))

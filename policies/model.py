@@ -48,6 +48,10 @@ class StackContext:
     path: str = ""
     resources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """The template's Resources section, for rules that must follow a Ref to another resource."""
+    parameters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    conditions: Mapping[str, Any] = field(default_factory=dict)
+    mappings: Mapping[str, Any] = field(default_factory=dict)
+    """The template's Parameters, Conditions and Mappings: what deploy time decides (policies.deploy_time)."""
 
     def stack_resource(self) -> Resource:
         return Resource(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from policies.cfn_values import as_list, is_literal, text
+from policies.deploy_time import is_unknown
 from policies.model import Resource, Rule, StackContext
 
 CREDENTIAL_NAME = re.compile(r"pass(word|wd)?|secret|token|api_?key|access_?key|private_?key|credential", re.I)
@@ -16,6 +17,8 @@ CREDENTIAL_VALUE = re.compile(
 
 
 def _variable_problems(location: str, name: str, value: object) -> list[str]:
+    if is_unknown(value):
+        return []  # given at deploy time: not written in the template
     literal = text(value) if is_literal(value) else None
     if not literal:
         return []
@@ -46,7 +49,8 @@ def _name_value_pairs(resource: Resource):
 def check(resource: Resource, stack: StackContext) -> list[str]:
     if resource.type == "AWS::SecretsManager::Secret":
         value = resource.properties.get("SecretString")
-        return ["SecretString is a literal value"] if value is not None and is_literal(value) else []
+        written = value is not None and not is_unknown(value) and is_literal(value)
+        return ["SecretString is a literal value"] if written else []
     return [problem for args in _name_value_pairs(resource) for problem in _variable_problems(*args)]
 
 
