@@ -6,9 +6,10 @@ Every rule goes through these helpers instead of handling intrinsics itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
+OWN_ACCOUNT = "${AWS::AccountId}"
 _PSEUDO = {"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
 _ACCOUNT_IN_ARN = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:(\d{12}|\$\{AWS::AccountId\}):")
 
@@ -67,9 +68,10 @@ def ref_target(value: Any) -> str | None:
     return None
 
 
-def principal_accounts(principal: Any) -> Iterator[str]:
-    """Account IDs a policy principal admits: 12 digits, `${AWS::AccountId}` for this account,
-    `*` for anyone, `?` for a value that cannot be read. Service and federated principals admit none."""
+def principal_accounts(principal: Any, local: Mapping[str, Any] = {}) -> Iterator[str]:
+    """Account IDs a policy principal admits: 12 digits, `${AWS::AccountId}` for this account (also a
+    reference to a resource of this template, `local`), `*` for anyone, and for a value that cannot
+    be read, a description naming it. Service and federated principals admit none."""
     if principal == "*":
         yield "*"
         return
@@ -79,19 +81,32 @@ def principal_accounts(principal: Any) -> Iterator[str]:
         if kind != "AWS":
             continue
         for value in as_list(values):
-            yield _account_of(value)
+            yield _account_of(value, local)
 
 
-def _account_of(value: Any) -> str:
+def _account_of(value: Any, local: Mapping[str, Any]) -> str:
     if isinstance(value, dict) and value.get("Ref") == "AWS::AccountId":
-        return "${AWS::AccountId}"
+        return OWN_ACCOUNT
+    if ref_target(value) in local:
+        return OWN_ACCOUNT  # a role or user of this template lives in the stack's account
     literal = text(value)
-    if literal is None:
-        return "?"
-    if literal == "*" or re.fullmatch(r"\d{12}|\$\{AWS::AccountId\}", literal):
-        return literal
-    match = _ACCOUNT_IN_ARN.match(literal)
-    return match.group(1) if match else "?"
+    if literal is not None:
+        if literal == "*" or re.fullmatch(r"\d{12}|\$\{AWS::AccountId\}", literal):
+            return literal
+        match = _ACCOUNT_IN_ARN.match(literal)
+        if match:
+            return match.group(1)
+    return f"a principal the gate cannot read ({value!r})"
+
+
+def number(value: Any) -> float | None:
+    """A number as CloudFormation reads it, also from a numeric string ("90"); None if not a number."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any, Any]]:

@@ -54,7 +54,7 @@ class Evaluator:
 
     def reads_properties(self, resource_type: str) -> bool:
         """Whether any rule will look at this type's properties (reading them can be costly)."""
-        return any(rule.applies_to(resource_type) and rule.reads_properties(resource_type) for rule in self.rules)
+        return any(rule.reads_properties(resource_type) for rule in self.rules)
 
     def template(
         self, template: Mapping[str, Any], stack: StackContext, path: str = "", include_stack: bool = True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policies.cfn_values import as_list, ref_target
+from policies.cfn_values import as_list, number, ref_target
 from policies.model import Resource, Rule, StackContext
 
 RETENTION_DAYS = 90
@@ -16,7 +16,7 @@ def is_versioned(bucket_properties: dict) -> bool:
 def _expires_all_noncurrent(rule: dict) -> bool:
     expiration = rule.get("NoncurrentVersionExpiration") or {}
     days = expiration.get("NoncurrentDays", rule.get("NoncurrentVersionExpirationInDays"))
-    return rule.get("Status") == "Enabled" and days == RETENTION_DAYS and not any(k in rule for k in _NARROWING)
+    return rule.get("Status") == "Enabled" and number(days) == RETENTION_DAYS and not any(k in rule for k in _NARROWING)
 
 
 def _check_bucket(resource: Resource) -> list[str]:

@@ -160,8 +160,8 @@ def test_a_parameter_without_allowed_values_fails_closed_where_a_rule_reads_it(s
 def test_a_policy_document_given_as_a_json_string_is_read(synthesized: Synthesized) -> None:
     result = synthesized.plugin("TrustAsJsonString", "CMP006")
     assert result.messages == (
-        f"with Trusted='{FOREIGN}': trust policy admits {FOREIGN} but no inline policy has an unconditional "
-        "Deny of ec2:TerminateInstances on Resource '*'",
+        f"with Trusted='{FOREIGN}': trust policy admits {FOREIGN} but no inline or attached policy of its stack "
+        "has an unconditional Deny of ec2:TerminateInstances on Resource '*'",
     )
 
 

@@ -195,7 +195,7 @@ def test_principal_reading() -> None:
     ) == [
         "111111111111",
         "${AWS::AccountId}",
-        "?",
+        "a principal the gate cannot read ({'Fn::GetAtt': ['X', 'Arn']})",
     ]
     assert text({"Fn::Join": ["", ["a-", {"Ref": "AWS::Region"}]]}) == "a-${AWS::Region}"
 
