@@ -19,16 +19,35 @@ def _expires_all_noncurrent(rule: dict) -> bool:
     return rule.get("Status") == "Enabled" and number(days) == RETENTION_DAYS and not any(k in rule for k in _NARROWING)
 
 
+def _kept_longer(resource: Resource, rules: list) -> list[str]:
+    """What keeps noncurrent versions past the 90 days whatever the expiring rule says."""
+    problems = [
+        f"LifecycleConfiguration.Rules[{index}] keeps the {newer} newest noncurrent versions past "
+        "NoncurrentVersionExpiration.NoncurrentDays (NewerNoncurrentVersions)"
+        for index, rule in enumerate(rules)
+        if isinstance(rule, dict) and rule.get("Status") == "Enabled"
+        for newer in [((rule.get("NoncurrentVersionExpiration") or {}).get("NewerNoncurrentVersions"))]
+        if newer is not None
+    ]
+    retention = ((resource.properties.get("ObjectLockConfiguration") or {}).get("Rule") or {}).get("DefaultRetention")
+    if isinstance(retention, dict):
+        days = (number(retention.get("Days")) or 0) + 365 * (number(retention.get("Years")) or 0)
+        if days > RETENTION_DAYS:
+            retained = f"retains object versions {days:g} days by default"
+            problems.append(f"ObjectLockConfiguration {retained}, past the {RETENTION_DAYS} days")
+    return problems
+
+
 def _check_bucket(resource: Resource) -> list[str]:
     if not is_versioned(resource.properties):
         return []
     rules = as_list((resource.properties.get("LifecycleConfiguration") or {}).get("Rules"))
-    if any(isinstance(rule, dict) and _expires_all_noncurrent(rule) for rule in rules):
-        return []
-    return [
-        f"versioned bucket has no enabled whole-bucket lifecycle rule with "
-        f"NoncurrentVersionExpiration.NoncurrentDays = {RETENTION_DAYS}"
-    ]
+    if not any(isinstance(rule, dict) and _expires_all_noncurrent(rule) for rule in rules):
+        return [
+            f"versioned bucket has no enabled whole-bucket lifecycle rule with "
+            f"NoncurrentVersionExpiration.NoncurrentDays = {RETENTION_DAYS}"
+        ]
+    return _kept_longer(resource, rules)
 
 
 def _check_pipeline(resource: Resource, stack: StackContext) -> list[str]:
