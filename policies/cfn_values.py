@@ -5,6 +5,7 @@ Every rule goes through these helpers instead of handling intrinsics itself.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -119,3 +120,21 @@ def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any, Any]]:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from walk(item, f"{path}[{index}]")
+
+
+def policy_documents(properties: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """(location, document) of every policy document below a resource's properties, JSON strings included."""
+    if isinstance(properties, str) and '"Statement"' in properties:
+        try:
+            properties = json.loads(properties)
+        except ValueError:
+            return
+    if isinstance(properties, dict):
+        if "Statement" in properties:
+            yield path or "(document)", properties
+            return
+        for key, item in properties.items():
+            yield from policy_documents(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(properties, list):
+        for index, item in enumerate(properties):
+            yield from policy_documents(item, f"{path}[{index}]")

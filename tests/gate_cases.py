@@ -88,7 +88,12 @@ DESTROYABLE = RuleCase(
 
 
 def _bucket(scope: Construct, cid: str, **kwargs: Any) -> s3.Bucket:
-    options = {"encryption": s3.BucketEncryption.S3_MANAGED, "removal_policy": cdk.RemovalPolicy.DESTROY, **kwargs}
+    options = {
+        "encryption": s3.BucketEncryption.S3_MANAGED,
+        "removal_policy": cdk.RemovalPolicy.DESTROY,
+        "auto_delete_objects": True,  # CloudFormation cannot delete a bucket holding objects (CMP001)
+        **kwargs,
+    }
     return s3.Bucket(scope, cid, bucket_name=name(cid), **options)
 
 
