@@ -7,8 +7,10 @@ inside its role) are not listed: they do not name anything in the account.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ NAME_LIMITS: dict[str, NameLimit] = {
     "AWS::CloudWatch::CompositeAlarm": NameLimit("AlarmName", 255, r"[^\x00-\x1f]+"),
     "AWS::CloudWatch::Dashboard": NameLimit("DashboardName", 255, _DASHED),
     "AWS::SNS::Topic": NameLimit("TopicName", 256, _DASHED),
-    "AWS::SQS::Queue": NameLimit("QueueName", 80, _DASHED),
+    "AWS::SQS::Queue": NameLimit("QueueName", 80, r"[A-Za-z0-9_-]+(?:\.fifo)?"),
     "AWS::SecretsManager::Secret": NameLimit("Name", 512, r"[A-Za-z0-9/_+=.@-]+"),
     "AWS::SSM::Parameter": NameLimit("Name", 2048, r"[A-Za-z0-9/_.-]+"),
     "AWS::DynamoDB::Table": NameLimit("TableName", 255, r"[A-Za-z0-9_.-]+", min_length=3),
@@ -71,5 +73,55 @@ NAME_LIMITS: dict[str, NameLimit] = {
     "AWS::StepFunctions::StateMachine": NameLimit("StateMachineName", 80, r"[A-Za-z0-9_-]+"),
     "AWS::CloudFormation::Stack": NameLimit("StackName", 128, r"[A-Za-z][A-Za-z0-9-]*"),
 }
-"""CloudFormation type -> its physical-name property and limits. `AWS::CloudFormation::Stack`
-stands for every stack: nested stack resources and the gate's stack pseudo-resource."""
+"""Limits AWS documents beyond the schemas, and name properties the schemas' convention misses
+(GroupName, FilterName, Family). `AWS::CloudFormation::Stack` stands for every stack: nested stack
+resources and the gate's stack pseudo-resource."""
+
+GENERATED = Path(__file__).with_name("name_properties.json")
+"""Every type of the CloudFormation resource schemas (as cfn-lint ships them) whose own name
+(`<Kind>Name` or `Name`) is a create-only property, i.e. a physical name: `python -m
+policies.name_limits` regenerates it; tests/test_naming_coverage.py checks it is current."""
+
+
+def _from_schemas() -> dict[str, NameLimit]:
+    limits = {}
+    for resource_type, entry in json.loads(GENERATED.read_text()).items():
+        pattern = entry.get("pattern") or ".+"
+        try:
+            re.compile(pattern)
+        except re.error:
+            pattern = ".+"  # an ECMAScript-only construct: the length still counts
+        limits[resource_type] = NameLimit(
+            entry["property"],
+            entry.get("maxLength") or 2048,
+            pattern.removeprefix("^").removesuffix("$"),
+            min_length=entry.get("minLength") or 1,
+        )
+    return limits
+
+
+NAME_LIMITS = {**_from_schemas(), **NAME_LIMITS}
+
+
+def generate(schemas: Path) -> dict[str, dict[str, object]]:
+    """Type -> name property and its schema limits, from the us-east-1 resource schemas in `schemas`."""
+    index = json.loads((schemas / "providers" / "us-east-1.json").read_text())
+    found: dict[str, dict[str, object]] = {}
+    for resource_type, digest in sorted(index.items()):
+        schema = json.loads((schemas / "resources" / f"{digest}.json").read_text())
+        kind = resource_type.split("::")[-1]
+        for candidate in (f"{kind}Name", "Name"):
+            spec = schema.get("properties", {}).get(candidate)
+            if spec is not None and f"/properties/{candidate}" in schema.get("createOnlyProperties", []):
+                limits = {key: spec[key] for key in ("maxLength", "minLength", "pattern") if key in spec}
+                found[resource_type] = {"property": candidate, **limits}
+                break
+    return found
+
+
+if __name__ == "__main__":
+    import cfnlint
+
+    data = generate(Path(cfnlint.__file__).parent / "data" / "schemas")
+    GENERATED.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    print(f"{GENERATED}: {len(data)} types")

@@ -12,6 +12,16 @@ _CDK_INTERNAL = re.compile(r"(^|/)(Custom::[A-Za-z0-9]+CustomResourceProvider|[A
 """Singleton providers CDK adds by itself (auto-delete objects, log retention, AwsCustomResource...)."""
 
 
+_AWS_ENDINGS = re.compile(r"(\.fifo|-\d{12})$")
+"""What AWS or global uniqueness appends after the suffix: a FIFO queue's `.fifo`, an account ID."""
+
+
+def _ends_with_suffix(name: str, suffix: str) -> bool:
+    """The suffix is the last token (after `.fifo` or an account ID are set aside), after two others."""
+    tokens = re.split(r"[^A-Za-z0-9]+", _AWS_ENDINGS.sub("", name))
+    return (len(tokens) >= 3 and tokens[-1] == suffix) or ("${" in name and suffix in tokens[2:])
+
+
 def exempt(resource: Resource, stack: StackContext) -> str | None:
     limit = NAME_LIMITS[resource.type]
     if limit.prop in resource.properties:
@@ -31,12 +41,11 @@ def check(resource: Resource, stack: StackContext) -> list[str]:
     name = text(value)
     if name is None:
         return [f"{limit.prop} is computed by an intrinsic the gate cannot read: {value!r}"]
-    tokens = re.split(r"[^A-Za-z0-9]+", name)
     problems = []
-    if stack.suffix not in tokens[2:]:
+    if not _ends_with_suffix(name, stack.suffix):
         problems.append(
             f"{limit.prop} {name!r} does not follow resource-type-environment-suffix "
-            f"with the environmentSuffix {stack.suffix!r} as a dash-separated token"
+            f"with the environmentSuffix {stack.suffix!r} as its last dash-separated token"
         )
     if "${" not in name:
         problems += [f"{limit.prop} {name!r} {problem}" for problem in limit.problems(name)]
