@@ -4,16 +4,39 @@ from __future__ import annotations
 
 import re
 
-from policies.cfn_values import as_list, is_literal, text
+from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+
+from policies.cfn_values import as_list, is_literal, text, walk
 from policies.deploy_time import is_unknown
-from policies.model import Resource, Rule, StackContext
+from policies.model import STACK_TYPE, Resource, Rule, StackContext
 
 CREDENTIAL_NAME = re.compile(r"pass(word|wd)?|secret|token|api_?key|access_?key|private_?key|credential", re.I)
-REFERENCE_NAME = re.compile(r"(_|^)(arn|id|name|path|url|uri|region)$", re.I)
-"""A variable named like a credential but holding a reference (SECRET_ARN) is fine."""
-CREDENTIAL_VALUE = re.compile(
-    r"(AKIA|ASIA)[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY|gh[pousr]_[A-Za-z0-9]{30,}|xox[abprs]-|://[^/\s:@]+:[^/\s@]+@"
+REFERENCE_NAME = re.compile(
+    r"(_|^)(arn|id|name|path|url|uri|region|helper|program|provider|type|mode|file|store|source|method|length|"
+    r"version|enabled|rotation|policy|kind|expiry|expiration)$",
+    re.I,
 )
+"""A variable named like a credential but naming a reference or a mechanism (SECRET_ARN,
+DOCKER_CREDENTIAL_HELPER) holds no secret."""
+_SHAPELESS = {"KeywordDetector", "AzureStorageKeyDetector"}
+_DETECTORS = tuple(
+    detector()
+    for detector in get_mapping_from_secret_type_to_class().values()
+    if "Entropy" not in detector.__name__ and detector.__name__ not in _SHAPELESS
+)
+"""detect-secrets' detectors of known credential formats (the library checkov's secret scan is built on).
+Left out with the entropy detectors: digests and embedded files (a buildspec's base64 scripts) are
+high-entropy and no secret, and the Azure key detector matches any 88-character base64 run ending in
+`==`, which every embedded file of more than 66 bytes holds. Credential names are judged by
+CREDENTIAL_NAME where a template gives a name."""
+
+
+def detected(value: str) -> list[str]:
+    """The kinds of credential detect-secrets recognises in a string, line by line."""
+    lines = value.splitlines() or [value]
+    return [
+        detector.secret_type for detector in _DETECTORS if any(any(detector.analyze_string(line)) for line in lines)
+    ]
 
 
 def _variable_problems(location: str, name: str, value: object) -> list[str]:
@@ -22,8 +45,8 @@ def _variable_problems(location: str, name: str, value: object) -> list[str]:
     literal = text(value) if is_literal(value) else None
     if not literal:
         return []
-    if CREDENTIAL_VALUE.search(literal):
-        return [f"{location} ({name}) holds a value that looks like a credential"]
+    if detected(literal):
+        return []  # reported by the scan of every string
     if CREDENTIAL_NAME.search(name) and not REFERENCE_NAME.search(name):
         return [f"{location} ({name}) is a plaintext variable named like a credential"]
     return []
@@ -46,12 +69,57 @@ def _name_value_pairs(resource: Resource):
             yield f"Environment.Variables.{name}", name, value
 
 
+def _strings(resource: Resource) -> list[str]:
+    """Every string the resource writes into the template that detect-secrets recognises as a credential."""
+    problems = []
+    for location, _, value in walk(dict(resource.properties)):
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, str) and not is_unknown(item):
+                problems += [f"{location} holds what detect-secrets recognises as a {kind}" for kind in detected(item)]
+    return list(dict.fromkeys(problems))
+
+
+def _parameters(stack: StackContext) -> list[str]:
+    """Defaults of the stack's parameters: written in the template whatever NoEcho hides from describe calls."""
+    problems = []
+    for name, parameter in stack.parameters.items():
+        default = parameter.get("Default")
+        if not isinstance(default, str) or not default:
+            continue
+        if detected(default):
+            problems.append(f"parameter {name} has a default detect-secrets recognises as a {detected(default)[0]}")
+        elif parameter.get("NoEcho") in (True, "true") or (
+            CREDENTIAL_NAME.search(name) and not REFERENCE_NAME.search(name)
+        ):
+            problems.append(
+                f"parameter {name} is a secret (NoEcho or named like one) with a default written in the template"
+            )
+    return problems
+
+
 def check(resource: Resource, stack: StackContext) -> list[str]:
+    if resource.type == STACK_TYPE:
+        return _parameters(stack) if resource.logical_id == stack.name else []
+    problems = _strings(resource)
     if resource.type == "AWS::SecretsManager::Secret":
         value = resource.properties.get("SecretString")
         written = value is not None and not is_unknown(value) and is_literal(value)
-        return ["SecretString is a literal value"] if written else []
-    return [problem for args in _name_value_pairs(resource) for problem in _variable_problems(*args)]
+        problems += ["SecretString is a literal value"] if written else []
+    for location, value in _written_credentials(resource):
+        if value is not None and not is_unknown(value) and is_literal(value):
+            problems.append(f"{location} is a literal value")
+    return problems + [problem for args in _name_value_pairs(resource) for problem in _variable_problems(*args)]
+
+
+def _written_credentials(resource: Resource) -> list[tuple[str, object]]:
+    """Properties that are a credential by definition: a user's password, a source credential's token."""
+    properties = resource.properties
+    if resource.type == "AWS::IAM::User":
+        return [("LoginProfile.Password", (properties.get("LoginProfile") or {}).get("Password"))]
+    if resource.type == "AWS::CodeBuild::SourceCredential":
+        return [("Token", properties.get("Token"))]
+    return []
 
 
 RULE = Rule(
@@ -67,7 +135,18 @@ RULE = Rule(
         "as a SECRETS_MANAGER build variable, ecs.Secret or a runtime lookup, never as plaintext."
     ),
     check=check,
-    resource_types=frozenset(
-        {"AWS::SecretsManager::Secret", "AWS::CodeBuild::Project", "AWS::ECS::TaskDefinition", "AWS::Lambda::Function"}
+    property_types=frozenset(
+        {
+            STACK_TYPE,
+            "AWS::SecretsManager::Secret",
+            "AWS::CodeBuild::Project",
+            "AWS::CodeBuild::SourceCredential",
+            "AWS::ECS::TaskDefinition",
+            "AWS::Lambda::Function",
+            "AWS::IAM::User",
+            "AWS::SSM::Parameter",
+            "AWS::CodePipeline::Pipeline",
+            "AWS::CodePipeline::Webhook",
+        }
     ),
 )
