@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import aws_cdk as cdk
 import jsii
 
-from policies.assembly import nested_template, stack_context
+from policies.assembly import nested_template, readable_nested, stack_context
+from policies.cfn_values import as_list
 from policies.evaluation import Result
 from policies.model import STACK_TYPE, StackContext
 
@@ -75,6 +76,8 @@ class CompliancePlugin:
             parameters=parameters,
             conditions=template.get("Conditions") or {},
             mappings=template.get("Mappings") or {},
+            transforms=tuple(as_list(template.get("Transform"))),
+            readable_nested=readable_nested(template_path.parent, template),
         )
         results = self._run.evaluator.template(template, context, str(template_path), include_stack=not nested)
         for logical_id, body in context.resources.items():

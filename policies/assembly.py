@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from policies.cfn_values import text
+from policies.cfn_values import as_list, text
 from policies.model import StackContext
 
 
@@ -54,6 +54,17 @@ def stack_context(template_path: Path, suffix: str) -> StackContext:
         parameters=template.get("Parameters") or {},
         conditions=template.get("Conditions") or {},
         mappings=template.get("Mappings") or {},
+        transforms=tuple(as_list(template.get("Transform"))),
+        readable_nested=readable_nested(template_path.parent, template),
+    )
+
+
+def readable_nested(directory: Path, template: dict[str, Any]) -> frozenset[str]:
+    """The nested stack resources of a template whose own templates are files of the assembly."""
+    return frozenset(
+        logical_id
+        for logical_id, body in (template.get("Resources") or {}).items()
+        if body.get("Type") == "AWS::CloudFormation::Stack" and nested_template(directory, body) is not None
     )
 
 

@@ -7,6 +7,7 @@ from policies import (
     naming,
     no_hardcoded_secrets,
     noncurrent_lifecycle,
+    readable,
     region,
     small_compute,
     sse_s3,
@@ -23,5 +24,6 @@ RULES: tuple[Rule, ...] = (
     terminate_deny.RULE,
     region.RULE,
     no_hardcoded_secrets.RULE,
+    readable.RULE,
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}

@@ -52,6 +52,10 @@ class StackContext:
     conditions: Mapping[str, Any] = field(default_factory=dict)
     mappings: Mapping[str, Any] = field(default_factory=dict)
     """The template's Parameters, Conditions and Mappings: what deploy time decides (policies.deploy_time)."""
+    transforms: tuple[str, ...] = ()
+    """The template's Transform section (its macros)."""
+    readable_nested: frozenset[str] | None = None
+    """Nested stack resources whose templates are in the cloud assembly; None where that is not known."""
 
     def stack_resource(self) -> Resource:
         return Resource(

@@ -1,0 +1,69 @@
+"""CMP009: the gate can read everything the stack deploys.
+
+What a template hands to something the gate never sees is refused unless acknowledged: a nested
+stack whose template is not in the cloud assembly (a URL), transforms and macros (the template
+CloudFormation deploys is their output: AWS::Include, SAM's AWS::Serverless, any macro), and
+resources of a transform's namespace left for it to expand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from policies.cfn_values import text
+from policies.model import STACK_TYPE, Resource, Rule, StackContext
+
+
+def _transforms(value: Any, location: str = "") -> list[str]:
+    """Locations of Fn::Transform below the properties."""
+    if isinstance(value, dict):
+        found = [location or "(properties)"] if "Fn::Transform" in value else []
+        for key, item in value.items():
+            found += _transforms(item, f"{location}.{key}" if location else str(key))
+        return found
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value) for found in _transforms(item, f"{location}[{index}]")]
+    return []
+
+
+def check(resource: Resource, stack: StackContext) -> list[str]:
+    if resource.type == STACK_TYPE and resource.logical_id == stack.name:
+        return [
+            f"the template declares Transform {name!r}: CloudFormation deploys its output, which the gate cannot read"
+            for name in stack.transforms
+        ]
+    problems = [
+        f"{location} is an Fn::Transform (a macro such as AWS::Include): CloudFormation deploys its output, "
+        "which the gate cannot read"
+        for location in _transforms(dict(resource.properties))
+    ]
+    if resource.type.startswith("AWS::Serverless::"):
+        problems.append(
+            f"{resource.type} is expanded by the SAM transform at deploy time: the gate cannot read the resources "
+            "it becomes; define them with CDK constructs"
+        )
+    nested = resource.type == STACK_TYPE and resource.logical_id != stack.name
+    if nested and stack.readable_nested is not None and resource.logical_id not in stack.readable_nested:
+        url = text(resource.properties.get("TemplateURL"))
+        problems.append(
+            f"the nested stack's template ({url or resource.properties.get('TemplateURL')!r}) is not in the cloud "
+            "assembly: the gate cannot read it; define it as a cdk.NestedStack"
+        )
+    return problems
+
+
+RULE = Rule(
+    id="CMP009",
+    title="The gate can read everything the stack deploys",
+    severity="HIGH",
+    rationale=(
+        "A rule that cannot see a resource cannot pass it: nested templates from URLs, transforms and macros "
+        "deploy content the gate never reads, so they are refused rather than trusted."
+    ),
+    fix=(
+        "Define nested stacks as cdk.NestedStack (their templates are assets), and the resources of SAM or a "
+        "macro as CDK constructs; acknowledge what must stay outside, with a reason and an expiry."
+    ),
+    check=check,
+    property_types=frozenset(),  # the Aspect reads no properties for it: the plugin judges every template
+)
