@@ -13,20 +13,42 @@ import aws_cdk as cdk
 import jsii
 from constructs import IConstruct
 
-from policies.acknowledgement import METADATA_KEY, Acknowledgement, checkov_skip, validated
+from policies.acknowledgement import (
+    METADATA_KEY,
+    Acknowledgement,
+    AcknowledgementError,
+    checkov_skip,
+    register,
+    validated,
+)
 from policies.catalog import RULES_BY_ID
 
 CHECKOV_KEY = "checkov"
 
 
 def acknowledge(scope: IConstruct, rule_id: str, reason: str, *, expires: dt.date | str | None = None) -> None:
-    """Accept `rule_id` findings on every resource below `scope` (and on the stack, if it is one)."""
+    """Accept `rule_id` findings on every resource below `scope` (and on the stack, if it is one).
+
+    The scope is a stack or a construct inside one: an acknowledgement on the whole app (or a Stage)
+    would silence the rule everywhere, which is turning the rule off, not an exception to it.
+    """
+    if not _in_stack(scope):
+        raise AcknowledgementError(
+            f"acknowledgement of {rule_id} on {scope.node.path or 'the app'}: acknowledge a stack or a construct "
+            "inside one, not the whole app or a Stage (that would turn the rule off)"
+        )
     acknowledgement = validated(rule_id, reason, expires, set(RULES_BY_ID), scope.node.path)
+    register(acknowledgement)
     if isinstance(scope, cdk.Stack):
         metadata = dict(scope.template_options.metadata or {})
         metadata[METADATA_KEY] = [*metadata.get(METADATA_KEY, []), acknowledgement.to_metadata()]
         scope.template_options.metadata = metadata
     cdk.Aspects.of(scope).add(_Recorder(acknowledgement), priority=cdk.AspectPriority.MUTATING)
+
+
+def _in_stack(scope: IConstruct) -> bool:
+    """Whether the construct is a stack or lies inside one."""
+    return any(isinstance(node, cdk.Stack) for node in scope.node.scopes)
 
 
 @jsii.implements(cdk.IAspect)

@@ -94,6 +94,8 @@ def markdown(document: dict[str, Any]) -> str:
             if result["reason"]:
                 expiry = f" (expires {result['expires']})" if result["expires"] else ""
                 lines.append(f"  - Reason{expiry}: {result['reason']}")
+            if result.get("scope"):
+                lines.append(f"  - Acknowledged on `{result['scope']}` and everything below it")
         if not chosen:
             lines.append("None.")
     lines += ["", "## Rules", ""]

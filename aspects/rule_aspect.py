@@ -88,7 +88,9 @@ class ComplianceAspect:
         resolved = _resolve(stack, elements, [self._run.evaluator.reads_properties(t) for t in types])
         context = replace(_context(stack, self._run.suffix, elements, resolved), **_deploy_time(stack, decided_later))
         if not stack.nested:
-            self._judge(stack, context.stack_resource(), context, lambda: read(stack.template_options.metadata))
+            self._judge(
+                stack, context.stack_resource(), context, lambda: read(stack.template_options.metadata, stack.node.path)
+            )
         for element, resource_type, values in zip(elements, types, resolved, strict=True):
             if values is None:
                 continue  # not resolvable in the L1 model: the validation plugin judges the template
@@ -121,7 +123,7 @@ class ComplianceAspect:
 
 
 def _acknowledgements(element: cdk.CfnResource) -> list[Acknowledgement]:
-    return read({METADATA_KEY: element.get_metadata(METADATA_KEY)})
+    return read({METADATA_KEY: element.get_metadata(METADATA_KEY)}, element.node.path)
 
 
 @jsii.implements(cdk.IAspect)

@@ -1,6 +1,10 @@
 """Acknowledged exceptions as they are recorded in templates: resource (or template) Metadata.
 
-An acknowledgement names a rule, gives a reason and may expire; expired, it no longer counts.
+An acknowledgement names a rule, gives a reason, names the construct it was given on (its scope) and
+may expire; expired, it no longer counts. Only `acknowledge()` can acknowledge: it registers each
+acknowledgement in this process, and an entry in the metadata counts only if it is registered and
+the resource lies in its scope. Metadata written by any other means (add_metadata, an override, an
+included template) silences nothing.
 """
 
 from __future__ import annotations
@@ -20,25 +24,43 @@ class Acknowledgement:
     rule_id: str
     reason: str
     expires: dt.date | None = None
+    scope: str = ""
+    """The construct path acknowledge() was given: it covers that construct and everything below it."""
 
     def expired(self, today: dt.date) -> bool:
         return self.expires is not None and self.expires < today
 
     def to_metadata(self) -> dict[str, str]:
-        entry = {"rule": self.rule_id, "reason": self.reason}
+        entry = {"rule": self.rule_id, "reason": self.reason, "scope": self.scope}
         if self.expires:
             entry["expires"] = self.expires.isoformat()
         return entry
 
+    def covers(self, path: str) -> bool:
+        return not path or path == self.scope or path.startswith(f"{self.scope}/")
+
     @classmethod
     def from_metadata(cls, entry: Mapping[str, Any]) -> Acknowledgement:
         expires = entry.get("expires")
-        return cls(entry["rule"], entry["reason"], dt.date.fromisoformat(expires) if expires else None)
+        return cls(
+            entry["rule"], entry["reason"], dt.date.fromisoformat(expires) if expires else None, entry.get("scope", "")
+        )
 
 
-def read(metadata: Mapping[str, Any] | None) -> list[Acknowledgement]:
-    """The acknowledgements recorded in a resource's or a template's Metadata section."""
-    return [Acknowledgement.from_metadata(entry) for entry in (metadata or {}).get(METADATA_KEY) or []]
+REGISTERED: set[Acknowledgement] = set()
+"""Every acknowledgement acknowledge() made in this process."""
+
+
+def register(acknowledgement: Acknowledgement) -> None:
+    REGISTERED.add(acknowledgement)
+
+
+def read(metadata: Mapping[str, Any] | None, path: str = "") -> list[Acknowledgement]:
+    """The acknowledgements recorded in a resource's (at `path`) or a template's Metadata section that
+    acknowledge() made for a scope the resource is in; anything else written there does not count."""
+    entries = (metadata or {}).get(METADATA_KEY) or []
+    found = [Acknowledgement.from_metadata(entry) for entry in entries if isinstance(entry, Mapping)]
+    return [ack for ack in found if ack in REGISTERED and ack.covers(path)]
 
 
 class AcknowledgementError(ValueError):
@@ -48,7 +70,7 @@ class AcknowledgementError(ValueError):
 def validated(
     rule_id: str, reason: str, expires: dt.date | str | None, known_rules: set[str], where: str
 ) -> Acknowledgement:
-    """An Acknowledgement, or AcknowledgementError saying what is missing."""
+    """An Acknowledgement of `rule_id` for the construct at `where`, or AcknowledgementError saying what is wrong."""
     if rule_id not in known_rules:
         raise AcknowledgementError(f"acknowledgement: rule {rule_id!r} is not in the catalog: {sorted(known_rules)}")
     if len(reason.split()) < MIN_REASON_WORDS or not re.search(r"[.!]$", reason.strip()):
@@ -63,7 +85,7 @@ def validated(
             raise AcknowledgementError(
                 f"acknowledgement of {rule_id}: expires {expires!r} is not YYYY-MM-DD"
             ) from error
-    return Acknowledgement(rule_id, reason.strip(), expires)
+    return Acknowledgement(rule_id, reason.strip(), expires, where)
 
 
 def checkov_skip(acknowledgement: Acknowledgement) -> dict[str, str]:

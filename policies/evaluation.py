@@ -31,6 +31,8 @@ class Result:
     """Why it is acknowledged or exempt."""
     expires: str = ""
     template: str = ""
+    scope: str = ""
+    """The construct the acknowledgement was given on (it covers everything below it)."""
 
 
 @dataclass
@@ -62,10 +64,10 @@ class Evaluator:
         """Every rule over every resource of a template, plus (unless nested) the stack itself."""
         results = []
         if include_stack:
-            results += self.resource(stack.stack_resource(), stack, read(template.get("Metadata")), path)
+            results += self.resource(stack.stack_resource(), stack, read(template.get("Metadata"), stack.path), path)
         for logical_id, body in (template.get("Resources") or {}).items():
             resource = Resource.from_template(logical_id, body)
-            results += self.resource(resource, stack, read(body.get("Metadata")), path)
+            results += self.resource(resource, stack, read(body.get("Metadata"), resource.path), path)
         return results
 
     def _verdict(
@@ -93,7 +95,9 @@ class Evaluator:
         if ack.expired(self.today):
             expired = (*problems, f"acknowledgement expired on {expires}: {ack.reason}")
             return Result(status=FAIL, messages=expired, reason=ack.reason, expires=expires, **where)
-        return Result(status=ACKNOWLEDGED, messages=problems, reason=ack.reason, expires=expires, **where)
+        return Result(
+            status=ACKNOWLEDGED, messages=problems, reason=ack.reason, expires=expires, scope=ack.scope, **where
+        )
 
 
 def _problems(rule: Rule, resource: Resource, stack: StackContext) -> list[str]:

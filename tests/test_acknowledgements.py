@@ -55,7 +55,65 @@ def test_acknowledgement_is_written_into_the_template(tmp_path: Path) -> None:
     synth(tmp_path)
     template = json.loads((tmp_path / "ack-stack-dev.template.json").read_text())
     (topic,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::SNS::Topic"]
-    assert topic["Metadata"]["compliance:acknowledgements"] == [{"rule": "CMP005", "reason": REASON}]
+    assert topic["Metadata"]["compliance:acknowledgements"] == [
+        {"rule": "CMP005", "reason": REASON, "scope": "ack-stack-dev/Unnamed"}
+    ]
+
+
+def forged(tmp_path: Path, write) -> list:
+    """A violation whose acknowledgement metadata was written by other means than acknowledge()."""
+    app = cdk.App(context=context(**{"aws:cdk:enable-path-metadata": True}), outdir=str(tmp_path))
+    stack = cdk.Stack(app, "forged-stack-dev", env=ENV)
+    topic = sns.Topic(stack, "Unnamed")
+    write(topic.node.default_child)
+    run = apply_gate(app, suffix="dev")
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    return [r for r in run.results if r.rule_id == "CMP005" and "/Unnamed/" in r.path + "/"]
+
+
+ENTRY = {"rule": "CMP005", "reason": REASON, "scope": "forged-stack-dev/Unnamed"}
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda cfn: cfn.add_metadata("compliance:acknowledgements", [ENTRY]),
+        lambda cfn: cfn.add_override("Metadata.compliance:acknowledgements", [ENTRY]),
+    ],
+    ids=["add_metadata", "add_override"],
+)
+def test_metadata_written_by_other_means_silences_nothing(tmp_path: Path, write) -> None:
+    (result,) = forged(tmp_path, write)
+    assert result.status == FAIL  # judged by the plugin; the Aspect annotated it too
+
+
+def test_an_acknowledgement_covers_only_its_scope(tmp_path: Path) -> None:
+    app = cdk.App(context=context(**{"aws:cdk:enable-path-metadata": True}), outdir=str(tmp_path))
+    stack = cdk.Stack(app, "scope-stack-dev", env=ENV)
+    acknowledged, other = sns.Topic(stack, "Acknowledged"), sns.Topic(stack, "Other")
+    acknowledge(acknowledged, "CMP005", REASON)
+    # The same entry copied onto another resource does not count there.
+    other.node.default_child.add_metadata(
+        "compliance:acknowledgements", [{"rule": "CMP005", "reason": REASON, "scope": "scope-stack-dev/Acknowledged"}]
+    )
+    run = apply_gate(app, suffix="dev")
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    statuses = {
+        r.path.split("/")[1]: r.status
+        for r in run.results
+        if r.rule_id == "CMP005" and r.resource_type == "AWS::SNS::Topic"
+    }
+    assert statuses == {"Acknowledged": ACKNOWLEDGED, "Other": FAIL}
+    report = (tmp_path / "compliance" / "report.md").read_text()
+    assert "  - Acknowledged on `scope-stack-dev/Acknowledged` and everything below it" in report
+
+
+def test_an_acknowledgement_on_the_whole_app_is_refused(tmp_path: Path) -> None:
+    app = cdk.App(context=context(), outdir=str(tmp_path))
+    with pytest.raises(AcknowledgementError, match="acknowledge a stack or a construct inside one, not the whole app"):
+        acknowledge(app, "CMP005", REASON)
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,8 @@
 checkov hands a check one resource; the adapter reads that resource's template and the assembly
 manifest from cdk.out (CDK_OUT, default ./cdk.out) for the stack context the rule needs, and the
 environmentSuffix from the gate's last report. Acknowledged findings carry checkov's own skip
-metadata, so checkov lists them as skipped with the written reason. Stack-level facets (region,
+metadata, so checkov lists them as skipped with the written reason; and a finding counts as
+acknowledged here only if the gate's report (written at synth) says so. Stack-level facets (region,
 termination protection, stack name) are not resources: checkov cannot see them; the gate can.
 """
 
@@ -20,7 +21,6 @@ from checkov.common.models.enums import CheckCategories, CheckResult
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from policies.acknowledgement import read
 from policies.assembly import stack_context
 from policies.catalog import RULES
 from policies.evaluation import ACKNOWLEDGED, EXEMPT, FAIL, PASS, Evaluator
@@ -39,6 +39,19 @@ def environment_suffix(directory: Path) -> str:
     if "ENVIRONMENT_SUFFIX" in os.environ or not report.exists():
         return os.environ.get("ENVIRONMENT_SUFFIX", "dev")
     return json.loads(report.read_text())["environmentSuffix"]
+
+
+@cache
+def acknowledged(directory: Path) -> frozenset[tuple[str, str, str]]:
+    """(stack, logical ID, rule) the gate's last report lists as acknowledged: only acknowledge() can
+    acknowledge, which this process cannot see, so the report written at synth is the record."""
+    report = directory / "compliance" / "report.json"
+    results = json.loads(report.read_text())["results"] if report.exists() else []
+    return frozenset(
+        (result["stack"], result["logical_id"], result["rule_id"])
+        for result in results
+        if result["status"] == ACKNOWLEDGED
+    )
 
 
 class RuleCheck(BaseResourceCheck):
@@ -60,7 +73,9 @@ class RuleCheck(BaseResourceCheck):
         context = stack_context(template, environment_suffix(directory))
         body = context.resources[logical_id]
         resource = Resource.from_template(logical_id, body)
-        (result,) = Evaluator(rules=(self.rule,)).resource(resource, context, read(body.get("Metadata")))
+        (result,) = Evaluator(rules=(self.rule,)).resource(resource, context)
+        if result.status == FAIL and (context.name, logical_id, self.rule.id) in acknowledged(directory):
+            return CheckResult.PASSED  # acknowledged with acknowledge(), as the gate's report says
         if result.status == FAIL:
             self.details.extend(result.messages)
             return CheckResult.FAILED
