@@ -282,24 +282,25 @@ class _CaseInsensitive(dict):
 
 
 class _StackResources(Mapping[str, Mapping[str, Any]]):
-    """A stack's resources by logical ID, for rules that follow a reference: only those whose properties
-    were read (the types rules look into), their logical IDs resolved on first use."""
+    """A stack's resources by logical ID, for rules that follow a reference: their logical IDs resolved
+    in one call on first use, and the properties of a type no rule reads resolved only if a rule
+    follows a reference to it (an attached policy, a bucket's auto-delete custom resource)."""
 
     def __init__(self, stack: cdk.Stack, elements: list[cdk.CfnResource], resolved: list[Any]) -> None:
         self._stack = stack
-        self._read = [
-            (element, values[0])
+        self._elements = [
+            (element, None if values[0] == _NOT_READ else values[0])
             for element, values in zip(elements, resolved, strict=True)
-            if values is not None and values[0] != _NOT_READ
+            if values is not None
         ]
         self._by_id: dict[str, Mapping[str, Any]] | None = None
 
     def _all(self) -> dict[str, Mapping[str, Any]]:
         if self._by_id is None:
-            logical_ids = self._stack.resolve([element.logical_id for element, _ in self._read])
+            logical_ids = self._stack.resolve([element.logical_id for element, _ in self._elements])
             self._by_id = {
-                logical_id: {"Type": _cfn_type(element), "Properties": properties}
-                for logical_id, (element, properties) in zip(logical_ids, self._read, strict=True)
+                logical_id: _Body(self._stack, element, properties)
+                for logical_id, (element, properties) in zip(logical_ids, self._elements, strict=True)
             }
         return self._by_id
 
@@ -311,3 +312,28 @@ class _StackResources(Mapping[str, Mapping[str, Any]]):
 
     def __len__(self) -> int:
         return len(self._all())
+
+
+class _Body(Mapping[str, Any]):
+    """One resource as a template has it (Type, Properties), its properties resolved when first read."""
+
+    def __init__(self, stack: cdk.Stack, element: cdk.CfnResource, properties: Any) -> None:
+        self._stack, self._element, self._properties = stack, element, properties
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "Type":
+            return _cfn_type(self._element)
+        if key == "Properties":
+            if self._properties is None:
+                self._properties = _CaseInsensitive.of(
+                    _resolve_one(self._stack, [self._element._cfn_properties]) or [{}]
+                )
+                self._properties = self._properties[0] if isinstance(self._properties, list) else self._properties
+            return self._properties
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("Type", "Properties"))
+
+    def __len__(self) -> int:
+        return 2

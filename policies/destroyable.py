@@ -70,7 +70,7 @@ def _switched_on(value: object) -> bool:
 
 def _emptied(bucket_id: str, stack: StackContext) -> bool:
     """Whether CDK's auto-delete-objects custom resource empties this bucket before deletion."""
-    return any(
+    return bool(bucket_id) and any(
         body.get("Type") == AUTO_DELETE and ref_target((body.get("Properties") or {}).get("BucketName")) == bucket_id
         for body in stack.resources.values()
     )
@@ -181,5 +181,5 @@ RULE = Rule(
     ),
     check=check,
     property_types=PROTECTABLE_TYPES
-    | {"AWS::S3::Bucket", "AWS::ECR::Repository", "AWS::Backup::BackupVault", AUTO_DELETE, "Custom::AWS"},
+    | {"AWS::S3::Bucket", "AWS::ECR::Repository", "AWS::Backup::BackupVault", "Custom::AWS"},
 )

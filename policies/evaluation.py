@@ -9,7 +9,7 @@ from typing import Any
 
 from policies.acknowledgement import Acknowledgement, read
 from policies.catalog import RULES
-from policies.deploy_time import Undecidable, variants
+from policies.deploy_time import Undecidable, Variant, variants
 from policies.model import Resource, Rule, StackContext
 
 PASS, FAIL, ACKNOWLEDGED, NOT_APPLICABLE, EXEMPT = "pass", "fail", "acknowledged", "not_applicable", "exempt"
@@ -52,7 +52,8 @@ class Evaluator:
         by_rule: dict[str, Acknowledgement] = {}
         for ack in acknowledgements:
             by_rule.setdefault(ack.rule_id, ack)
-        return [self._verdict(rule, resource, stack, by_rule.get(rule.id), template) for rule in self.rules]
+        choices = _Variants(resource, stack)
+        return [self._verdict(rule, resource, stack, by_rule.get(rule.id), template, choices) for rule in self.rules]
 
     def reads_properties(self, resource_type: str) -> bool:
         """Whether any rule will look at this type's properties (reading them can be costly)."""
@@ -71,7 +72,13 @@ class Evaluator:
         return results
 
     def _verdict(
-        self, rule: Rule, resource: Resource, stack: StackContext, ack: Acknowledgement | None, template: str
+        self,
+        rule: Rule,
+        resource: Resource,
+        stack: StackContext,
+        ack: Acknowledgement | None,
+        template: str,
+        choices: _Variants,
     ) -> Result:
         where = {
             "rule_id": rule.id,
@@ -86,7 +93,7 @@ class Evaluator:
         reason = rule.exempt(resource, stack) if rule.exempt else None
         if reason:
             return Result(status=EXEMPT, reason=reason, **where)
-        problems = tuple(_problems(rule, resource, stack))
+        problems = tuple(choices.problems(rule))
         if not problems:
             return Result(status=PASS, **where)
         if ack is None:
@@ -100,17 +107,32 @@ class Evaluator:
         )
 
 
-def _problems(rule: Rule, resource: Resource, stack: StackContext) -> list[str]:
-    """The rule's problems over every value deploy time can give the resource, each labelled with the
-    choice that leads to it; a value the rule cannot read at synth is a problem, never a pass."""
-    problems: list[str] = []
-    try:
-        for variant in variants(resource, stack):
+class _Variants:
+    """The values deploy time can give one resource, worked out once for all the rules."""
+
+    def __init__(self, resource: Resource, stack: StackContext) -> None:
+        self.resource, self.stack = resource, stack
+        self._variants: list[Variant] | None = None
+        self._refused: Undecidable | None = None
+
+    def _all(self) -> list[Variant]:
+        if self._variants is None:
             try:
-                found = rule.check(variant.resource, stack)
+                self._variants = list(variants(self.resource, self.stack))
+            except Undecidable as undecidable:
+                self._variants, self._refused = [], undecidable
+        return self._variants
+
+    def problems(self, rule: Rule) -> list[str]:
+        """The rule's problems over every variant, each labelled with the choice that leads to it; a value
+        the rule cannot read at synth is a problem, never a pass."""
+        problems: list[str] = []
+        for variant in self._all():
+            try:
+                found = rule.check(variant.resource, self.stack)
             except Undecidable as undecidable:
                 found = [undecidable.message()]
             problems += [f"{variant.label}: {problem}" if variant.label else problem for problem in found]
-    except Undecidable as undecidable:
-        problems.append(undecidable.message())
-    return list(dict.fromkeys(problems))
+        if self._refused is not None:
+            problems.append(self._refused.message())
+        return list(dict.fromkeys(problems))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
@@ -18,6 +19,9 @@ REFERENCE_NAME = re.compile(
 )
 """A variable named like a credential but naming a reference or a mechanism (SECRET_ARN,
 DOCKER_CREDENTIAL_HELPER) holds no secret."""
+MIN_SECRET_LENGTH = 8
+"""Shorter than any credential format the detectors know (the shortest, a URL with a user and a
+password, `s://u:p@h`, has 9 characters)."""
 _SHAPELESS = {"KeywordDetector", "AzureStorageKeyDetector"}
 _DETECTORS = tuple(
     detector()
@@ -31,8 +35,12 @@ high-entropy and no secret, and the Azure key detector matches any 88-character 
 CREDENTIAL_NAME where a template gives a name."""
 
 
+@cache
 def detected(value: str) -> list[str]:
-    """The kinds of credential detect-secrets recognises in a string, line by line."""
+    """The kinds of credential detect-secrets recognises in a string, line by line (every string is
+    judged by the Aspect and again by the plugin: remembered)."""
+    if len(value) < MIN_SECRET_LENGTH:
+        return []
     lines = value.splitlines() or [value]
     return [
         detector.secret_type for detector in _DETECTORS if any(any(detector.analyze_string(line)) for line in lines)

@@ -78,5 +78,4 @@ RULE = Rule(
     ),
     check=check,
     resource_types=frozenset({"AWS::IAM::Role"}),
-    property_types=frozenset({"AWS::IAM::Role", *ATTACHABLE}),
 )

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_iam as iam
 
+from aspects import apply_gate
 from policies import noncurrent_lifecycle, terminate_deny
 from policies.evaluation import PASS, Evaluator
 from policies.model import Resource, StackContext
+from tests.gate_cases import ENV
+from tests.support import context as app_context
 
 DENY = {"Effect": "Deny", "Action": "ec2:TerminateInstances", "Resource": "*"}
 OWN_ROLE_ARN = {"Fn::GetAtt": ["PipelineRole", "Arn"]}
@@ -105,3 +110,24 @@ def test_the_evaluator_passes_the_role_with_an_attached_deny() -> None:
     }
     (result,) = [r for r in Evaluator().resource(FOREIGN_ROLE, context(Guard=guard)) if r.rule_id == "CMP006"]
     assert result.status == PASS
+
+
+def test_a_deny_in_an_attached_managed_policy_passes_synth_at_every_point(tmp_path) -> None:
+    """The Aspect follows the attachment too (reading the policy's properties only then)."""
+    app = cdk.App(context=app_context(**{"aws:cdk:enable-path-metadata": True}), outdir=str(tmp_path))
+    stack = cdk.Stack(app, "attached-deny-dev", env=ENV)
+    role = iam.Role(
+        stack, "Role", role_name="cross-account-role-test-dev", assumed_by=iam.AccountPrincipal("222222222222")
+    )
+    guard = iam.ManagedPolicy(
+        stack,
+        "Guard",
+        managed_policy_name="terminate-guard-policy-test-dev",
+        statements=[iam.PolicyStatement(effect=iam.Effect.DENY, actions=["ec2:TerminateInstances"], resources=["*"])],
+    )
+    role.add_managed_policy(guard)
+    run = apply_gate(app, suffix="dev")
+    app.synth()
+    assert run.annotated == set()  # the Aspect: synth went through
+    (result,) = [r for r in run.results if r.rule_id == "CMP006" and r.resource_type == "AWS::IAM::Role"]
+    assert result.status == PASS  # the plugin
