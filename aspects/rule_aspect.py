@@ -94,9 +94,9 @@ class ComplianceAspect:
         for element, resource_type, values in zip(elements, types, resolved, strict=True):
             if values is None:
                 continue  # not resolvable in the L1 model: the validation plugin judges the template
-            properties, options = values
+            properties, options, logical_id = values
             resource = Resource(
-                logical_id="",
+                logical_id=logical_id,
                 type=resource_type,
                 properties={} if properties == _NOT_READ else properties,
                 deletion_policy=_policy(options.get("deletionPolicy")),
@@ -116,7 +116,7 @@ class ComplianceAspect:
         if not any(result.status == FAIL for result in evaluator.resource(resource, context)):
             return
         if isinstance(node, cdk.CfnResource):
-            resource = replace(resource, logical_id=node.stack.resolve(node.logical_id), path=node.node.path)
+            resource = replace(resource, path=node.node.path)
         for result in evaluator.resource(resource, context, acknowledgements()):
             if result.status == FAIL:
                 cdk.Annotations.of(node).add_error(self._run.annotation(result))
@@ -170,16 +170,16 @@ class _LateConstructs:
 
 
 def _resolve(stack: cdk.Stack, elements: list[cdk.CfnResource], with_properties: list[bool]) -> list[Any]:
-    """[(properties, cfn options)] per element, resolved in one call (None where resolution fails)."""
+    """[(properties, cfn options, logical ID)] per element, resolved in one call (None where resolution fails)."""
     batch = [
-        [element._cfn_properties if wanted else _NOT_READ, element.cfn_options]
+        [element._cfn_properties if wanted else _NOT_READ, element.cfn_options, element.logical_id]
         for element, wanted in zip(elements, with_properties, strict=True)
     ]
     try:
         resolved = stack.resolve(batch)
     except (RuntimeError, TypeError):
         resolved = [_resolve_one(stack, values) for values in batch]
-    return [None if values is None else (_CaseInsensitive.of(values[0]), values[1]) for values in resolved]
+    return [None if values is None else (_CaseInsensitive.of(values[0]), values[1], values[2]) for values in resolved]
 
 
 def _deploy_time(stack: cdk.Stack, elements: list[cdk.CfnElement]) -> dict[str, dict[str, Any]]:
@@ -282,26 +282,18 @@ class _CaseInsensitive(dict):
 
 
 class _StackResources(Mapping[str, Mapping[str, Any]]):
-    """A stack's resources by logical ID, for rules that follow a reference: their logical IDs resolved
-    in one call on first use, and the properties of a type no rule reads resolved only if a rule
-    follows a reference to it (an attached policy, a bucket's auto-delete custom resource)."""
+    """A stack's resources by logical ID, for rules that follow a reference: the properties of a type no
+    rule reads are resolved only if a rule follows a reference to it (an attached policy, a bucket's
+    auto-delete custom resource)."""
 
     def __init__(self, stack: cdk.Stack, elements: list[cdk.CfnResource], resolved: list[Any]) -> None:
-        self._stack = stack
-        self._elements = [
-            (element, None if values[0] == _NOT_READ else values[0])
+        self._by_id = {
+            values[2]: _Body(stack, element, None if values[0] == _NOT_READ else values[0])
             for element, values in zip(elements, resolved, strict=True)
             if values is not None
-        ]
-        self._by_id: dict[str, Mapping[str, Any]] | None = None
+        }
 
     def _all(self) -> dict[str, Mapping[str, Any]]:
-        if self._by_id is None:
-            logical_ids = self._stack.resolve([element.logical_id for element, _ in self._elements])
-            self._by_id = {
-                logical_id: _Body(self._stack, element, properties)
-                for logical_id, (element, properties) in zip(logical_ids, self._elements, strict=True)
-            }
         return self._by_id
 
     def __getitem__(self, logical_id: str) -> Mapping[str, Any]:

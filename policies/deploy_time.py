@@ -25,6 +25,8 @@ NO_VALUE = "AWS::NoValue"
 _DYNAMIC = re.compile(r"\{\{resolve:[^}]*\}\}")
 _SUB_NAME = re.compile(r"\$\{([^}!][^}]*)\}")
 _INTRINSICS = {"Fn::If", "Fn::Sub", "Fn::FindInMap", "Fn::ImportValue"}
+_MARKERS = ("Fn::If", "Fn::Sub", "Fn::FindInMap", "Fn::ImportValue", "{{resolve:", '\\"Statement\\"')
+"""Text that any deploy-time choice leaves in a resource's JSON (checked before walking it)."""
 _LIST_TYPES = ("CommaDelimitedList", "List<")
 
 
@@ -84,6 +86,9 @@ def _parameter_unknown(name: str) -> Unknown:
 def needs_variants(resource: Resource, stack: StackContext) -> bool:
     """Whether anything in the resource is decided at deploy time (the common case answers no quickly)."""
     values = (resource.properties, resource.deletion_policy, resource.update_replace_policy)
+    dumped = json.dumps(values, default=str)
+    if not any(marker in dumped for marker in _MARKERS) and not (stack.parameters and '"Ref"' in dumped):
+        return False
     return any(_dynamic(value, stack.parameters) for value in values)
 
 

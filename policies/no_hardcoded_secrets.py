@@ -79,6 +79,14 @@ def _name_value_pairs(resource: Resource):
 
 def _strings(resource: Resource) -> list[str]:
     """Every string the resource writes into the template that detect-secrets recognises as a credential."""
+    strings = [
+        item
+        for _, _, value in walk(dict(resource.properties))
+        for item in (value if isinstance(value, list) else [value])
+        if isinstance(item, str) and not is_unknown(item)
+    ]
+    if not detected("\n".join(strings)):
+        return []  # nothing anywhere in it (the same text whichever enforcement point asks): no need to find where
     problems = []
     for location, _, value in walk(dict(resource.properties)):
         items = value if isinstance(value, list) else [value]

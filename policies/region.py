@@ -60,7 +60,13 @@ def _replication(resource: Resource, stack: StackContext) -> list[str]:
     return problems
 
 
+_OTHER_REGION = re.compile(rf"(?<![a-z0-9-])(?!{REGION}(?![a-z0-9-])){REGION_CODE}(?![a-z0-9-])")
+
+
 def _reach(resource: Resource, stack: StackContext) -> list[str]:
+    replication = _replication(resource, stack) if resource.type == "AWS::S3::Bucket" else []
+    if not _OTHER_REGION.search(json.dumps(resource.properties, default=str)):
+        return replication  # no other region's code anywhere in it
     problems = []
     for location, key, value in walk(_calls(dict(resource.properties))):
         items = [(f"{location}[{i}]", item) for i, item in enumerate(value)] if isinstance(value, list) else []
@@ -73,7 +79,7 @@ def _reach(resource: Resource, stack: StackContext) -> list[str]:
             match = ARN_REGION.match(literal)
             if match and match.group(1) != REGION:
                 problems.append(f"{where} reaches {match.group(1)!r}, not {REGION}")
-    return problems + (_replication(resource, stack) if resource.type == "AWS::S3::Bucket" else [])
+    return problems + replication
 
 
 def check(resource: Resource, stack: StackContext) -> list[str]:
