@@ -41,6 +41,8 @@ class GateRun:
     evaluator: Evaluator
     annotations_fail_synth: bool
     annotated: set[tuple[str, str]] = field(default_factory=set)
+    annotated_messages: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    """What the Aspect said of each (construct path, rule) it annotated."""
     tree: IConstruct | None = None
     """The finalized construct tree, which the plugin receives; read only for templates without path metadata."""
     _paths: dict[tuple[str, str], str] | None = None
@@ -85,6 +87,7 @@ class GateRun:
     def annotation(self, result: Result) -> str:
         """The error text the Aspect attaches to a violating construct (CDK prints the construct's path)."""
         self.annotated.add((result.path, result.rule_id))
+        self.annotated_messages[(result.path, result.rule_id)] = result.messages
         return self.describe(result, with_path=False)
 
     def record(self, results: list[Result]) -> list[Result]:

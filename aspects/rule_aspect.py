@@ -111,15 +111,28 @@ class ComplianceAspect:
         context: StackContext,
         acknowledgements: Callable[[], list[Acknowledgement]],
     ) -> None:
-        """Annotate what fails; a failure is worth reading the resource's path, ID and acknowledgements."""
+        """Annotate what fails; a failure is worth reading the resource's path, its acknowledgements and
+        its properties in CloudFormation's spelling (the messages then name `SSEAlgorithm`, as the
+        plugin's do, not the L1's `sseAlgorithm`)."""
         evaluator = self._run.evaluator
         if not any(result.status == FAIL for result in evaluator.resource(resource, context)):
             return
         if isinstance(node, cdk.CfnResource):
-            resource = replace(resource, path=node.node.path)
+            resource = replace(resource, path=node.node.path, properties=_template_spelling(node, resource.properties))
         for result in evaluator.resource(resource, context, acknowledgements()):
             if result.status == FAIL:
                 cdk.Annotations.of(node).add_error(self._run.annotation(result))
+
+
+def _template_spelling(element: cdk.CfnResource, properties: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The element's properties as its template has them (CloudFormation's names), or as read if
+    rendering them fails."""
+    if not properties or properties == _NOT_READ:
+        return properties
+    try:
+        return element._render_properties(dict(properties)) or properties  # values are resolved already
+    except (RuntimeError, TypeError):  # jsii's errors, e.g. a property the L1's validator refuses
+        return properties
 
 
 def _acknowledgements(element: cdk.CfnResource) -> list[Acknowledgement]:

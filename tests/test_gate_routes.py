@@ -80,3 +80,12 @@ def test_plugin_does_not_repeat_what_the_aspect_annotated(gate_cases: GateCases)
         if (v["violatingConstructs"][0]["constructPath"], v["ruleName"]) in gate_cases.run.annotated
     ]
     assert repeated == []
+
+
+@pytest.mark.parametrize("rule_id", [case.rule_id for case in RESOURCE_CASES])
+def test_the_aspect_and_the_plugin_print_a_violation_the_same_way(gate_cases: GateCases, rule_id: str) -> None:
+    """One spelling per violation: CloudFormation's property names at both points (the L1 route)."""
+    marker = f"{rule_id}-l1"
+    (plugin,) = [r for r in gate_cases.results(rule_id, marker) if r.status == FAIL]
+    aspect = gate_cases.run.annotated_messages[(plugin.path, rule_id)]
+    assert aspect == plugin.messages
