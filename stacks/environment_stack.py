@@ -7,6 +7,7 @@ from constructs import Construct
 
 from stacks.config import AppConfig, Environment
 from stacks.environment import AccessLogBucket, BlueGreenDeployment, BlueGreenService, Cluster, DeployRole, Network
+from stacks.environment.part import EnvironmentPart
 from stacks.monitoring.environment import EnvironmentMonitoring
 from stacks.naming import Names
 
@@ -56,9 +57,6 @@ class EnvironmentStack(cdk.Stack):
                 value=f"{service.scheme}://{service.load_balancer.load_balancer_dns_name}",
                 description=f"{application.name} in {env}",
             )
-        self.deploy_role = DeployRole(
-            self, "DeployRole", config=config, environment=environment, names=names, targets=targets
-        ).role
-        self.monitoring = EnvironmentMonitoring(
-            self, "Monitoring", config=config, environment=environment, names=names, services=self.services
-        )
+        part = EnvironmentPart(config=config, environment=environment, names=names)
+        self.deploy_role = DeployRole(self, "DeployRole", part=part, targets=targets).role
+        self.monitoring = EnvironmentMonitoring(self, "Monitoring", part=part, services=self.services)

@@ -7,12 +7,11 @@ from collections.abc import Sequence
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.config import AppConfig, Environment
 from stacks.environment.deployment import BlueGreenDeployment
+from stacks.environment.part import EnvironmentPart
 from stacks.environment.service import BlueGreenService
 from stacks.exceptions import acknowledge_nag, wildcard_resource
 from stacks.guardrails import deny_terminate_instances
-from stacks.naming import Names
 
 
 class DeployRole(Construct):
@@ -34,12 +33,11 @@ class DeployRole(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: AppConfig,
-        environment: Environment,
-        names: Names,
+        part: EnvironmentPart,
         targets: Sequence[tuple[BlueGreenService, BlueGreenDeployment]],
     ) -> None:
         super().__init__(scope, construct_id)
+        config, environment, names = part.config, part.environment, part.names
         env = environment.name
         self.trusted_role_arns = [
             f"arn:aws:iam::{config.pipeline_account}:role/{names.deploy_project_role(app.name, env)}"

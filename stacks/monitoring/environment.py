@@ -7,11 +7,10 @@ from collections.abc import Mapping
 
 from constructs import Construct
 
-from stacks.config import AppConfig, Environment
+from stacks.environment.part import EnvironmentPart
 from stacks.environment.service import BlueGreenService
 from stacks.monitoring.dashboards import EnvironmentDashboard
 from stacks.monitoring.event_bus import DeploymentEventForwarder
-from stacks.naming import Names
 
 
 class EnvironmentMonitoring(Construct):
@@ -20,12 +19,11 @@ class EnvironmentMonitoring(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: AppConfig,
-        environment: Environment,
-        names: Names,
+        part: EnvironmentPart,
         services: Mapping[str, BlueGreenService],
     ) -> None:
         super().__init__(scope, construct_id)
+        config, environment, names = part.config, part.environment, part.names
         env = environment.name
         self.forwarder = DeploymentEventForwarder(
             self,
