@@ -18,12 +18,24 @@ from policies.assembly import nested_template, readable_nested, stack_context
 from policies.cfn_values import as_list
 from policies.evaluation import Result
 from policies.model import STACK_TYPE, StackContext
+from policies.sam import SAM_TRANSFORM, NotExpanded, expand
 
 if TYPE_CHECKING:
     from aspects.gate import GateRun
 
 PLUGIN_NAME = "compliance-gate"
 PLUGIN_VERSION = "1.0.0"
+
+
+def _expanded(template: dict, context: StackContext) -> tuple[dict, tuple[str, ...]]:
+    """A SAM template as the transform will deploy it; if it cannot be expanded, the template as it is
+    and the reason, which CMP009 reports with the transform."""
+    if SAM_TRANSFORM not in as_list(template.get("Transform")):
+        return template, ()
+    try:
+        return expand(template, context.region or "us-east-1"), ()
+    except NotExpanded as error:
+        return template, (f"{SAM_TRANSFORM} ({error})",)
 
 
 @jsii.implements(cdk.IPolicyValidationPlugin)
@@ -66,6 +78,7 @@ class CompliancePlugin:
         """A template and, through their asset files, its nested stacks' templates (whose parameters
         take the values their parent gives them)."""
         template = self._run.with_paths(json.loads(template_path.read_text()), context.path)
+        template, refusal = _expanded(template, context)
         parameters = {
             name: {**parameter, "AllowedValues": [given[name]]} if given and name in given else parameter
             for name, parameter in (template.get("Parameters") or {}).items()
@@ -76,7 +89,7 @@ class CompliancePlugin:
             parameters=parameters,
             conditions=template.get("Conditions") or {},
             mappings=template.get("Mappings") or {},
-            transforms=tuple(as_list(template.get("Transform"))),
+            transforms=tuple(as_list(template.get("Transform"))) + refusal,
             readable_nested=readable_nested(template_path.parent, template),
         )
         results = self._run.evaluator.template(template, context, str(template_path), include_stack=not nested)

@@ -1,9 +1,10 @@
 """CMP009: the gate can read everything the stack deploys.
 
 What a template hands to something the gate never sees is refused unless acknowledged: a nested
-stack whose template is not in the cloud assembly (a URL), transforms and macros (the template
-CloudFormation deploys is their output: AWS::Include, SAM's AWS::Serverless, any macro), and
-resources of a transform's namespace left for it to expand.
+stack whose template is not in the cloud assembly (a URL), and transforms and macros (the template
+CloudFormation deploys is their output: AWS::Include, any macro). SAM templates are expanded by the
+validation plugin with AWS's translator and judged as the plain resources they become; one the
+translator refuses is reported here with its reason.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from policies.cfn_values import text
 from policies.model import STACK_TYPE, Resource, Rule, StackContext
+from policies.sam import SAM_TRANSFORM
 
 
 def _transforms(value: Any, location: str = "") -> list[str]:
@@ -31,17 +33,13 @@ def check(resource: Resource, stack: StackContext) -> list[str]:
         return [
             f"the template declares Transform {name!r}: CloudFormation deploys its output, which the gate cannot read"
             for name in stack.transforms
+            if name != SAM_TRANSFORM  # expanded by the plugin; a transform it could not expand is named with why
         ]
     problems = [
         f"{location} is an Fn::Transform (a macro such as AWS::Include): CloudFormation deploys its output, "
         "which the gate cannot read"
         for location in _transforms(dict(resource.properties))
     ]
-    if resource.type.startswith("AWS::Serverless::"):
-        problems.append(
-            f"{resource.type} is expanded by the SAM transform at deploy time: the gate cannot read the resources "
-            "it becomes; define them with CDK constructs"
-        )
     nested = resource.type == STACK_TYPE and resource.logical_id != stack.name
     if nested and stack.readable_nested is not None and resource.logical_id not in stack.readable_nested:
         url = text(resource.properties.get("TemplateURL"))

@@ -18,6 +18,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> GateRun:
     app = cdk.App(context=context(**{"aws:cdk:enable-path-metadata": True}), outdir=str(outdir))
     stack = cdk.Stack(app, f"unreadable-{SUFFIX}", env=ENV)
     stack.add_transform("AWS::Serverless-2016-10-31")
+    stack.add_transform("TeamMacro")
     cdk.CfnStack(stack, "FromUrl", template_url="https://example-bucket.s3.amazonaws.com/shared/network.json")
     cdk.CfnResource(
         stack,
@@ -28,7 +29,12 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> GateRun:
             "Tags": {"Fn::Transform": {"Name": "AWS::Include", "Parameters": {"Location": "s3://b/tags.yaml"}}},
         },
     )
-    cdk.CfnResource(stack, "Sam", type="AWS::Serverless::Function", properties={"Handler": "index.handler"})
+    cdk.CfnResource(
+        stack,
+        "Sam",
+        type="AWS::Serverless::Function",
+        properties={"Handler": "index.handler", "Runtime": "python3.13", "CodeUri": "s3://code-bucket/fn.zip"},
+    )
     gate = apply_gate(app, suffix=SUFFIX)
     with pytest.raises(RuntimeError):
         app.synth()
@@ -41,10 +47,9 @@ def messages(run: GateRun, logical_id: str) -> tuple[str, ...]:
     return result.messages
 
 
-def test_a_template_transform_is_refused(run: GateRun) -> None:
+def test_a_macro_transform_is_refused(run: GateRun) -> None:
     assert messages(run, f"unreadable-{SUFFIX}") == (
-        "the template declares Transform 'AWS::Serverless-2016-10-31': CloudFormation deploys its output, which "
-        "the gate cannot read",
+        "the template declares Transform 'TeamMacro': CloudFormation deploys its output, which the gate cannot read",
     )
 
 
@@ -62,11 +67,13 @@ def test_an_include_macro_is_refused(run: GateRun) -> None:
     )
 
 
-def test_a_sam_resource_is_refused(run: GateRun) -> None:
-    assert messages(run, "Sam") == (
-        "AWS::Serverless::Function is expanded by the SAM transform at deploy time: the gate cannot read the "
-        "resources it becomes; define them with CDK constructs",
-    )
+def test_sam_resources_are_expanded_and_judged_as_what_they_become(run: GateRun) -> None:
+    """AWS's SAM translator turns the function into a Lambda function and its role, which the rules judge:
+    neither is named, so CMP005 fails them."""
+    judged = {(r.logical_id, r.resource_type) for r in run.results if r.rule_id == "CMP005"}
+    assert {("Sam", "AWS::Lambda::Function"), ("SamRole", "AWS::IAM::Role")} <= judged
+    (function,) = [r for r in run.results if r.rule_id == "CMP005" and r.logical_id == "Sam"]
+    assert function.status == FAIL and function.messages[0].startswith("FunctionName is not set")
 
 
 def test_nested_stacks_defined_with_cdk_are_readable(gate_cases) -> None:

@@ -1,0 +1,40 @@
+"""SAM templates expanded into the plain CloudFormation the SAM transform deploys, with AWS's own
+translator (aws-sam-translator, the library CloudFormation's transform is built from), so the rules
+judge the functions, roles and APIs that will exist rather than refusing the template."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
+
+
+class NotExpanded(Exception):
+    """The translator refused the template (or is not installed): the gate cannot read what it deploys."""
+
+
+def expand(template: dict[str, Any], region: str) -> dict[str, Any]:
+    """The template the SAM transform makes of `template` (the transform itself removed), offline: no
+    managed policy lookups, pseudo parameters of `region`."""
+    try:
+        import boto3
+        from samtranslator.parser import parser
+        from samtranslator.translator.translator import Translator
+    except ImportError as missing:
+        raise NotExpanded(f"aws-sam-translator is not installed ({missing})") from missing
+    try:
+        expanded = Translator({}, parser.Parser(), boto_session=boto3.session.Session(region_name=region)).translate(
+            sam_template=copy.deepcopy(template), parameter_values={}
+        )
+    except Exception as error:  # the translator's own errors carry its explanation
+        raise NotExpanded(f"the SAM translator refused it: {error}") from error
+    transforms = [t for t in _as_list(template.get("Transform")) if t != SAM_TRANSFORM]
+    expanded.pop("Transform", None)
+    if transforms:
+        expanded["Transform"] = transforms
+    return expanded
+
+
+def _as_list(value: Any) -> list[Any]:
+    return [] if value is None else value if isinstance(value, list) else [value]
