@@ -37,6 +37,7 @@ synth: $(VENV)/.runtime node_modules/.installed
 
 test: $(VENV)/.dev .venv-iam/.installed node_modules/.installed
 	python -m pytest $(PYTEST_ARGS)
+	python -m tests.check_enforcement_points
 	$(MAKE) --no-print-directory scan
 	$(MAKE) --no-print-directory lint
 

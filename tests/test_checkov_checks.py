@@ -21,10 +21,14 @@ RESOURCE_ROUTES = ("l2", "l1", "property_override", "add_override", "raw", "incl
 def checkov(gate_cases: GateCases) -> dict[str, set[tuple[str, str]]]:
     """checkov's verdicts on the gate's cases app: status -> {(check ID, logical ID)}."""
     outdir: Path = gate_cases.outdir
+    checks_dir = ROOT / "policies" / "checkov"
+    if os.environ.get("GATE_DISABLED_POINT") == "checkov":  # tests/check_enforcement_points.py
+        checks_dir = outdir / "no-checks"
+        checks_dir.mkdir(exist_ok=True)
     result = subprocess.run(
         [
             *(str(CHECKOV), "-d", str(outdir), "--framework", "cloudformation", "--skip-download"),
-            *("--external-checks-dir", str(ROOT / "policies" / "checkov")),
+            *("--external-checks-dir", str(checks_dir)),
             *("--check", ",".join(rule.id for rule in RULES), "-o", "json"),
         ],
         env={**os.environ, "CDK_OUT": str(outdir)},
@@ -38,7 +42,7 @@ def checkov(gate_cases: GateCases) -> dict[str, set[tuple[str, str]]]:
     verdicts: dict[str, set[tuple[str, str]]] = {"failed": set(), "passed": set(), "skipped": set()}
     for report in reports:
         for status in verdicts:
-            for check in report["results"].get(f"{status}_checks", []):
+            for check in report.get("results", {}).get(f"{status}_checks", []):
                 verdicts[status].add((check["check_id"], check["resource"].split(".", 1)[1]))
     return verdicts
 
