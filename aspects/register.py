@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from policies.acknowledgement import METADATA_KEY
+from policies.acknowledgement_records import METADATA_KEY
 
 NAG_METADATA = "aws:cdk:acknowledged-rules"
 

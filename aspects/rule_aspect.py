@@ -12,7 +12,7 @@ import constructs
 import jsii
 from constructs import IConstruct
 
-from policies.acknowledgement import METADATA_KEY, Acknowledgement, read
+from policies.acknowledgement_records import METADATA_KEY, Acknowledgement, read
 from policies.evaluation import FAIL
 from policies.model import Resource, StackContext
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from policies import (
+from policies.model import Rule
+from policies.rules import (
     destroyable,
     naming,
     no_hardcoded_secrets,
@@ -13,7 +14,6 @@ from policies import (
     sse_s3,
     terminate_deny,
 )
-from policies.model import Rule
 
 RULES: tuple[Rule, ...] = (
     destroyable.RULE,

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from policies.acknowledgement import Acknowledgement, read
+from policies.acknowledgement_records import Acknowledgement, read
 from policies.catalog import RULES
 from policies.deploy_time import Undecidable, Variant, variants
 from policies.model import Resource, Rule, StackContext

@@ -10,7 +10,6 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from stacks.config import AppConfig
-from stacks.exceptions import skip_checkov, skip_provider_handler_checks
 from stacks.foundation import BUILD_IMAGE, BUILDKIT
 from stacks.naming import PIPELINE, Names
 from stacks.pipeline.application import ApplicationPipeline
@@ -18,6 +17,7 @@ from stacks.pipeline.credentials import RegistryCredentials
 from stacks.pipeline.projects import ProjectDefaults
 from stacks.pipeline.source import SampleSource, source_key
 from stacks.pipeline.storage import AUTO_DELETE_PROVIDER, PipelineBuckets
+from stacks.scanner_suppressions import skip_checkov, skip_provider_handler_checks
 
 
 class PipelineStack(cdk.Stack):

@@ -13,9 +13,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from stacks.exceptions import skip_handler_checks
 from stacks.naming import Names
 from stacks.pipeline.roles import function_role
+from stacks.scanner_suppressions import skip_handler_checks
 
 PROVIDER_ID = "SdkCallProvider"
 SINGLETON_ID = "AWS679f53fac002430cb0da5b7982bd2287"

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from policies import destroyable
 from policies.model import Resource, StackContext
+from policies.rules import destroyable
 
 AUTO_DELETE = {"Type": "Custom::S3AutoDeleteObjects", "Properties": {"BucketName": {"Ref": "Bucket"}}}
 

@@ -10,9 +10,9 @@ import pytest
 from aws_cdk import aws_iam as iam
 
 from aspects import apply_gate
-from policies import noncurrent_lifecycle, terminate_deny
 from policies.evaluation import PASS, Evaluator
 from policies.model import Resource, StackContext
+from policies.rules import noncurrent_lifecycle, terminate_deny
 from tests.gate_cases import ENV
 from tests.support import context as app_context
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from policies import region
 from policies.model import Resource, StackContext
+from policies.rules import region
 
 STACK = StackContext(
     name="s-dev",

@@ -9,9 +9,9 @@ from pathlib import Path
 import cfnlint
 import pytest
 
-from policies import destroyable, naming, no_hardcoded_secrets, noncurrent_lifecycle, terminate_deny
 from policies.cfn_values import principal_accounts, text
 from policies.model import STACK_TYPE, Resource, StackContext
+from policies.rules import destroyable, naming, no_hardcoded_secrets, noncurrent_lifecycle, terminate_deny
 
 STACK = StackContext(name="cicd-pipeline-dev", suffix="dev", account="111111111111", region="us-east-1")
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from policies import small_compute
 from policies.model import Resource, StackContext
+from policies.rules import small_compute
 
 SMALL, LARGE = "BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_LARGE"
 FLEET = {"Type": "AWS::CodeBuild::Fleet", "Properties": {"ComputeType": SMALL, "BaseCapacity": 1}}

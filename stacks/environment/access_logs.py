@@ -6,8 +6,8 @@ import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.exceptions import acknowledge_nag, skip_checkov, skip_provider_handler_checks
 from stacks.naming import Names
+from stacks.scanner_suppressions import acknowledge_nag, skip_checkov, skip_provider_handler_checks
 
 ACCESS_LOG_RETENTION = cdk.Duration.days(90)
 NONCURRENT_RETENTION = cdk.Duration.days(90)

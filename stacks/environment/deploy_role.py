@@ -10,8 +10,8 @@ from constructs import Construct
 from stacks.environment.deployment import BlueGreenDeployment
 from stacks.environment.part import EnvironmentPart
 from stacks.environment.service import BlueGreenService
-from stacks.exceptions import acknowledge_nag, wildcard_resource
 from stacks.guardrails import deny_terminate_instances
+from stacks.scanner_suppressions import acknowledge_nag, wildcard_resource
 
 
 class DeployRole(Construct):

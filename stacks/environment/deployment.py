@@ -12,8 +12,8 @@ from constructs import Construct
 from stacks.config import Environment
 from stacks.environment.service import BlueGreenService
 from stacks.environment.smoke_test import SmokeTestHook
-from stacks.exceptions import acknowledge_nag, wildcard_resource
 from stacks.naming import Names
+from stacks.scanner_suppressions import acknowledge_nag, wildcard_resource
 
 DEPLOYMENT_CONFIGS: dict[str, codedeploy.IEcsDeploymentConfig] = {
     "AllAtOnce": codedeploy.EcsDeploymentConfig.ALL_AT_ONCE,

@@ -9,8 +9,8 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks.config import Environment
-from stacks.exceptions import skip_provider_handler_checks
 from stacks.naming import Names
+from stacks.scanner_suppressions import skip_provider_handler_checks
 
 AVAILABILITY_ZONES = 2
 VPC_CIDR = "10.0.0.0/16"

@@ -15,9 +15,9 @@ from constructs import Construct
 
 from stacks.config import Application, Environment
 from stacks.environment.network import Network
-from stacks.exceptions import acknowledge_nag, skip_checkov, wildcard_resource
 from stacks.foundation import PLACEHOLDER
 from stacks.naming import Names
+from stacks.scanner_suppressions import acknowledge_nag, skip_checkov, wildcard_resource
 
 PLACEHOLDER_SERVER = Path(__file__).parent / "placeholder" / "server.py"
 NOBODY = "65534"

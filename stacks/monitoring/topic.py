@@ -9,8 +9,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from stacks.exceptions import skip_checkov
 from stacks.naming import PIPELINE, Names
+from stacks.scanner_suppressions import skip_checkov
 
 UNENCRYPTED = (
     "Alerts carry pipeline, stage, action and project names, execution and deployment IDs and console links, "

@@ -11,10 +11,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from stacks.exceptions import skip_checkov
 from stacks.naming import PIPELINE, Names
 from stacks.pipeline.projects import LOG_RETENTION
 from stacks.pipeline.roles import function_role
+from stacks.scanner_suppressions import skip_checkov
 
 ROTATION_CODE = Path(__file__).parent / "runtime" / "rotation"
 ROTATION_DAYS = 30

@@ -1,6 +1,6 @@
 """Spelling the third-party scanner findings the pipeline account's constructs acknowledge.
 
-The acknowledgements stay next to the resources they concern (`stacks.exceptions`); this module
+The acknowledgements stay next to the resources they concern (`stacks.scanner_suppressions`); this module
 spells cdk-nag's IDs for findings on wildcards that CDK or CloudFormation decide, and holds the
 acknowledgements several constructs share.
 """
@@ -11,7 +11,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
-from stacks.exceptions import acknowledge_nag, ref, wildcard_action, wildcard_resource
+from stacks.scanner_suppressions import acknowledge_nag, ref, wildcard_action, wildcard_resource
 
 ARTIFACT_READ_ACTIONS = ("s3:GetBucket*", "s3:GetObject*", "s3:List*")
 ARTIFACT_WRITE_ACTIONS = ("s3:Abort*", "s3:DeleteObject*")

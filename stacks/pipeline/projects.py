@@ -13,9 +13,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.exceptions import acknowledge_nag, ref, skip_checkov, wildcard_resource
 from stacks.pipeline.findings import default_policy
 from stacks.pipeline.roles import service_role
+from stacks.scanner_suppressions import acknowledge_nag, ref, skip_checkov, wildcard_resource
 
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 DEFAULT_TIMEOUT = cdk.Duration.minutes(30)

@@ -14,10 +14,10 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.config import ENVIRONMENTS, AppConfig
-from stacks.exceptions import skip_checkov
 from stacks.foundation.images import TOOL_IMAGES
 from stacks.naming import Names
 from stacks.pipeline.roles import role_arn
+from stacks.scanner_suppressions import skip_checkov
 
 TOOL_IMAGES_KEPT = 10
 APPLICATION_IMAGES_KEPT = 30

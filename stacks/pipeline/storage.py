@@ -7,8 +7,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.exceptions import skip_checkov, skip_provider_handler_checks
 from stacks.naming import PIPELINE, Names
+from stacks.scanner_suppressions import skip_checkov, skip_provider_handler_checks
 
 NONCURRENT_VERSION_DAYS = 90
 CACHE_DAYS = 7

@@ -10,8 +10,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from stacks.exceptions import acknowledge_nag, skip_checkov, wildcard_resource
 from stacks.naming import Names
+from stacks.scanner_suppressions import acknowledge_nag, skip_checkov, wildcard_resource
 
 RUNTIME = Path(__file__).parent / "runtime"
 PYTHON = lambda_.Runtime.PYTHON_3_14

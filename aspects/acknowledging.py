@@ -13,7 +13,7 @@ import aws_cdk as cdk
 import jsii
 from constructs import IConstruct
 
-from policies.acknowledgement import (
+from policies.acknowledgement_records import (
     METADATA_KEY,
     Acknowledgement,
     AcknowledgementError,
