@@ -26,8 +26,16 @@ from policies.catalog import RULES_BY_ID
 CHECKOV_KEY = "checkov"
 
 
-def acknowledge(scope: IConstruct, rule_id: str, reason: str, *, expires: dt.date | str | None = None) -> None:
+def acknowledge(
+    scope: IConstruct,
+    rule_id: str,
+    reason: str,
+    *,
+    expires: dt.date | str | None = None,
+    today: dt.date | None = None,
+) -> None:
     """Accept `rule_id` findings on every resource below `scope` (and on the stack, if it is one).
+    checkov is told to skip them only while the acknowledgement has not expired as of `today`.
 
     The scope is a stack or a construct inside one: an acknowledgement on the whole app (or a Stage)
     would silence the rule everywhere, which is turning the rule off, not an exception to it.
@@ -43,7 +51,8 @@ def acknowledge(scope: IConstruct, rule_id: str, reason: str, *, expires: dt.dat
         metadata = dict(scope.template_options.metadata or {})
         metadata[METADATA_KEY] = [*metadata.get(METADATA_KEY, []), acknowledgement.to_metadata()]
         scope.template_options.metadata = metadata
-    cdk.Aspects.of(scope).add(_Recorder(acknowledgement), priority=cdk.AspectPriority.MUTATING)
+    recorder = _Recorder(acknowledgement, today or dt.date.today())
+    cdk.Aspects.of(scope).add(recorder, priority=cdk.AspectPriority.MUTATING)
 
 
 def _in_stack(scope: IConstruct) -> bool:
@@ -55,15 +64,15 @@ def _in_stack(scope: IConstruct) -> bool:
 class _Recorder:
     """Writes one acknowledgement into the metadata of every CfnResource it visits."""
 
-    def __init__(self, acknowledgement: Acknowledgement) -> None:
-        self._acknowledgement = acknowledgement
+    def __init__(self, acknowledgement: Acknowledgement, today: dt.date) -> None:
+        self._acknowledgement, self._today = acknowledgement, today
 
     def visit(self, node: IConstruct) -> None:
         if not isinstance(node, cdk.CfnResource):
             return
         entry = self._acknowledgement.to_metadata()
         node.add_metadata(METADATA_KEY, [*(node.get_metadata(METADATA_KEY) or []), entry])
-        if not self._acknowledgement.expired(dt.date.today()):
+        if not self._acknowledgement.expired(self._today):
             checkov = dict(node.get_metadata(CHECKOV_KEY) or {})
             checkov["skip"] = [*checkov.get("skip", []), checkov_skip(self._acknowledgement)]
             node.add_metadata(CHECKOV_KEY, checkov)

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aws_cdk as cdk
-from constructs import IConstruct
 
+from aspects.construct_paths import ConstructPaths
+from aspects.messages import describe
 from aspects.plugin import CompliancePlugin
 from aspects.report import write_reports
 from aspects.rule_aspect import ComplianceAspect
@@ -34,7 +35,9 @@ GATE_CONTEXT = {
 
 @dataclass
 class GateRun:
-    """State shared by the Aspect and the plugin during one synthesis."""
+    """One synthesis under the gate: its settings (suffix, output directory, evaluator), what the Aspect
+    annotated, the plugin's results and the reports written from them. Wording lives in
+    aspects/messages.py, construct paths in aspects/construct_paths.py."""
 
     suffix: str
     outdir: Path
@@ -43,9 +46,7 @@ class GateRun:
     annotated: set[tuple[str, str]] = field(default_factory=set)
     annotated_messages: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     """What the Aspect said of each (construct path, rule) it annotated."""
-    tree: IConstruct | None = None
-    """The finalized construct tree, which the plugin receives; read only for templates without path metadata."""
-    _paths: dict[tuple[str, str], str] | None = None
+    paths: ConstructPaths = field(default_factory=ConstructPaths)
     results: list[Result] = field(default_factory=list)
     report_paths: list[Path] = field(default_factory=list)
     completed: bool = False
@@ -54,35 +55,8 @@ class GateRun:
     def rule(self, rule_id: str) -> Rule:
         return next(rule for rule in self.evaluator.rules if rule.id == rule_id)
 
-    def with_paths(self, template: dict, stack_path: str) -> dict:
-        """The template with each resource's construct path: its own `aws:cdk:path` metadata, or else
-        (apps synthesized without path metadata) the path found in the construct tree."""
-        resources = {}
-        for logical_id, body in (template.get("Resources") or {}).items():
-            metadata = body.get("Metadata") or {}
-            if "aws:cdk:path" not in metadata:
-                path = self._tree_paths().get((stack_path, logical_id), "")
-                body = {**body, "Metadata": {**metadata, "aws:cdk:path": path}}
-            resources[logical_id] = body
-        return {**template, "Resources": resources}
-
-    def _tree_paths(self) -> dict[tuple[str, str], str]:
-        """(stack path, logical ID) -> construct path of every CfnResource in the tree (read once)."""
-        if self._paths is None:
-            self._paths = {}
-            for node in self.tree.node.find_all() if self.tree else []:
-                if isinstance(node, cdk.CfnResource):
-                    stack = node.stack
-                    self._paths[(stack.node.path, stack.resolve(node.logical_id))] = node.node.path
-        return self._paths
-
     def describe(self, result: Result, *, with_path: bool = True, with_fix: bool = True) -> str:
-        """One violation: rule, problems, where (the construct path unless it is shown anyway), fix
-        (unless it is shown apart)."""
-        rule = self.rule(result.rule_id)
-        where = f"construct {result.path or result.stack}, " if with_path else ""
-        fix = f". Fix: {rule.fix}" if with_fix else ""
-        return f"[{rule.id}] {rule.title}: {'; '.join(result.messages)} ({where}logical ID {result.logical_id}){fix}"
+        return describe(self.rule(result.rule_id), result, with_path=with_path, with_fix=with_fix)
 
     def annotation(self, result: Result) -> str:
         """The error text the Aspect attaches to a violating construct (CDK prints the construct's path)."""

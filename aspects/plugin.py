@@ -56,7 +56,7 @@ class CompliancePlugin:
         return [rule.id for rule in self._run.evaluator.rules]
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
-        self._run.tree = context.app_construct
+        self._run.paths.tree = context.app_construct
         results: list[Result] = []
         for stack in context.stack_templates:
             results += self._evaluate_stack(stack)
@@ -77,7 +77,7 @@ class CompliancePlugin:
     ) -> list[Result]:
         """A template and, through their asset files, its nested stacks' templates (whose parameters
         take the values their parent gives them)."""
-        template = self._run.with_paths(json.loads(template_path.read_text()), context.path)
+        template = self._run.paths.with_paths(json.loads(template_path.read_text()), context.path)
         template, refusal = _expanded(template, context)
         parameters = {
             name: {**parameter, "AllowedValues": [given[name]]} if given and name in given else parameter

@@ -129,3 +129,21 @@ def test_acknowledgement_needs_a_rule_a_sentence_and_a_date(rule_id, reason, exp
     stack = cdk.Stack(cdk.App(), "s")
     with pytest.raises(AcknowledgementError, match=complaint):
         acknowledge(stack, rule_id, reason, expires=expires)
+
+
+def test_checkov_skips_an_acknowledged_finding_only_until_it_expires(tmp_path: Path) -> None:
+    app = cdk.App(context=context(), outdir=str(tmp_path))
+    stack = cdk.Stack(app, "expiry-stack-dev", env=ENV)
+    current, expired = sns.Topic(stack, "Current"), sns.Topic(stack, "Expired")
+    acknowledge(current, "CMP005", REASON, expires="2027-01-31", today=dt.date(2027, 1, 31))
+    acknowledge(expired, "CMP005", REASON, expires="2027-01-31", today=dt.date(2027, 2, 1))
+    template = app.synth().get_stack_by_name("expiry-stack-dev").template
+    skips = {
+        ("Current" if logical_id.startswith("Current") else "Expired"): body["Metadata"].get("checkov")
+        for logical_id, body in template["Resources"].items()
+        if body["Type"] == "AWS::SNS::Topic"
+    }
+    assert skips == {
+        "Current": {"skip": [{"id": "CMP005", "comment": f"{REASON} (until 2027-01-31)"}]},
+        "Expired": None,
+    }

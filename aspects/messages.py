@@ -1,0 +1,14 @@
+"""How a violation is worded, the same at every enforcement point and in the reports."""
+
+from __future__ import annotations
+
+from policies.evaluation import Result
+from policies.model import Rule
+
+
+def describe(rule: Rule, result: Result, *, with_path: bool = True, with_fix: bool = True) -> str:
+    """One violation: rule, problems, where (the construct path unless it is shown anyway), fix
+    (unless it is shown apart)."""
+    where = f"construct {result.path or result.stack}, " if with_path else ""
+    fix = f". Fix: {rule.fix}" if with_fix else ""
+    return f"[{rule.id}] {rule.title}: {'; '.join(result.messages)} ({where}logical ID {result.logical_id}){fix}"
