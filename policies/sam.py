@@ -7,6 +7,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from policies.cfn_values import as_list
+
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 
 
@@ -29,12 +31,8 @@ def expand(template: dict[str, Any], region: str) -> dict[str, Any]:
         )
     except Exception as error:  # the translator's own errors carry its explanation
         raise NotExpanded(f"the SAM translator refused it: {error}") from error
-    transforms = [t for t in _as_list(template.get("Transform")) if t != SAM_TRANSFORM]
+    transforms = [t for t in as_list(template.get("Transform")) if t != SAM_TRANSFORM]
     expanded.pop("Transform", None)
     if transforms:
         expanded["Transform"] = transforms
     return expanded
-
-
-def _as_list(value: Any) -> list[Any]:
-    return [] if value is None else value if isinstance(value, list) else [value]

@@ -125,10 +125,6 @@ def policy_statements_by_resource(template: dict[str, Any]) -> list[tuple[str, d
     return statements
 
 
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 def inline_statements(role: dict[str, Any], policy_name: str) -> list[dict[str, Any]]:
     policies = [policy for policy in role.get("Policies", []) if policy["PolicyName"] == policy_name]
     assert len(policies) == 1, f"expected one inline policy {policy_name}"

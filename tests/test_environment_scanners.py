@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.environment_support import NAG_RULE, Environments, as_list, policy_statements_by_resource
+from policies.cfn_values import as_list
+from tests.environment_support import NAG_RULE, Environments, policy_statements_by_resource
 from tests.support import Synthesized
 
 ENVIRONMENTS = ("dev", "staging", "prod")

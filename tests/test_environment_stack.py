@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Match
 
+from policies.cfn_values import as_list
 from stacks.environment.service import PLACEHOLDER_SERVER
 from stacks.foundation import PLACEHOLDER
-from tests.environment_support import Environments, as_list, inline_statements, policy_statements
+from tests.environment_support import Environments, inline_statements, policy_statements
 from tests.support import Synthesized
 
 ENVIRONMENTS = ("dev", "staging", "prod")

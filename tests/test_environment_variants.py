@@ -12,7 +12,8 @@ import pytest
 from aws_cdk.assertions import Match
 from cdk_nag import AwsSolutionsChecks
 
-from tests.environment_support import Environments, as_list, inline_statements, synthesize_environments
+from policies.cfn_values import as_list
+from tests.environment_support import Environments, inline_statements, synthesize_environments
 from tests.support import ROOT
 
 ACCOUNT = "111111111111"

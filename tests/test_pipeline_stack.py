@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from policies.cfn_values import as_list
 from policies.evaluation import FAIL
 from stacks.foundation import BUILD_IMAGE
 from stacks.naming import PIPELINE
@@ -58,10 +59,6 @@ def role_statements(synth: SynthesizedPipeline, role_key: str) -> list[dict[str,
         if {"Ref": role_key} in policy["Properties"]["Roles"]:
             statements += policy["Properties"]["PolicyDocument"]["Statement"]
     return statements
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 # --- the pipeline ---------------------------------------------------------------------------------
