@@ -9,21 +9,23 @@ from stacks.config import AppConfig, Environment
 from stacks.environment import AccessLogBucket, BlueGreenDeployment, BlueGreenService, Cluster, DeployRole, Network
 from stacks.environment.part import EnvironmentPart
 from stacks.monitoring.environment import EnvironmentMonitoring
+from stacks.named_stack import NamedStack
 from stacks.naming import Names
 
 
-class EnvironmentStack(cdk.Stack):
+class EnvironmentStack(NamedStack):
     """Everything one environment runs: a VPC, an ECS cluster and per application a Fargate service
     behind its load balancer with a CodeDeploy blue/green deployment group, plus the role the
     pipeline's deploy projects assume. Deploys before the pipeline stack."""
 
     def __init__(self, scope: Construct, *, config: AppConfig, environment: Environment, names: Names) -> None:
-        stack_name = names.stack("cicd", environment.name)
         super().__init__(
             scope,
-            stack_name,
-            stack_name=stack_name,
-            env=cdk.Environment(account=environment.account, region=config.region),
+            kind="cicd",
+            environment=environment.name,
+            account=environment.account,
+            config=config,
+            names=names,
             description=f"CI/CD target environment {environment.name}: Fargate services, blue/green deployments",
         )
         env = environment.name

@@ -9,13 +9,14 @@ from constructs import Construct
 
 from stacks.config import AppConfig
 from stacks.foundation import BUILD_IMAGE, ImageBootstrap
+from stacks.named_stack import NamedStack
 from stacks.naming import PIPELINE, Names
 from stacks.pipeline.projects import ProjectDefaults
 from stacks.pipeline.registries import tools_repository
 from stacks.pipeline.storage import BUILD_CACHE, SharedBuckets
 
 
-class FoundationStack(cdk.Stack):
+class FoundationStack(NamedStack):
     """The shared buckets (access logs, build cache), the tools repository and the bootstrap that fills
     it at deploy time: the build image, BuildKit, and the placeholder the environments' services start
     with. Deployed before the environment stacks, whose services pull the placeholder, and the pipeline
@@ -23,12 +24,13 @@ class FoundationStack(cdk.Stack):
     """
 
     def __init__(self, scope: Construct, *, config: AppConfig, names: Names) -> None:
-        stack_name = names.stack("cicd-foundation", PIPELINE)
         super().__init__(
             scope,
-            stack_name,
-            stack_name=stack_name,
-            env=cdk.Environment(account=config.pipeline_account, region=config.region),
+            kind="cicd-foundation",
+            environment=PIPELINE,
+            account=config.pipeline_account,
+            config=config,
+            names=names,
             description="CI/CD foundation: shared buckets, the tools image repository and its bootstrap",
         )
         self.buckets = SharedBuckets(self, "Buckets", names=names, account=config.pipeline_account)

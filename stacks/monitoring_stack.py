@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import aws_cdk as cdk
 from constructs import Construct
 
 from stacks.config import AppConfig
@@ -17,11 +16,12 @@ from stacks.monitoring import (
     FailureAlerts,
     Watched,
 )
+from stacks.named_stack import NamedStack
 from stacks.naming import PIPELINE, Names
 from stacks.pipeline.application import ApplicationPipeline
 
 
-class MonitoringStack(cdk.Stack):
+class MonitoringStack(NamedStack):
     """Watches the pipelines (by name) and receives every environment's deployment events.
 
     A stack of its own, deployed first: the event bus must accept the environments' events before
@@ -33,12 +33,13 @@ class MonitoringStack(cdk.Stack):
     def __init__(
         self, scope: Construct, *, config: AppConfig, names: Names, pipelines: Mapping[str, ApplicationPipeline]
     ) -> None:
-        stack_name = names.stack("cicd-monitoring", PIPELINE)
         super().__init__(
             scope,
-            stack_name,
-            stack_name=stack_name,
-            env=cdk.Environment(account=config.pipeline_account, region=config.region),
+            kind="cicd-monitoring",
+            environment=PIPELINE,
+            account=config.pipeline_account,
+            config=config,
+            names=names,
             description="CI/CD monitoring: failure alerts, delivery metrics and alarms, dashboard",
         )
         watched = Watched.of(config, names, pipelines)

@@ -11,6 +11,7 @@ from constructs import Construct
 
 from stacks.config import AppConfig
 from stacks.foundation import BUILD_IMAGE, BUILDKIT
+from stacks.named_stack import NamedStack
 from stacks.naming import PIPELINE, Names
 from stacks.pipeline.application import ApplicationPipeline
 from stacks.pipeline.credentials import RegistryCredentials
@@ -20,7 +21,7 @@ from stacks.pipeline.storage import AUTO_DELETE_PROVIDER, PipelineBuckets
 from stacks.scanner_suppressions import skip_checkov, skip_provider_handler_checks
 
 
-class PipelineStack(cdk.Stack):
+class PipelineStack(NamedStack):
     """Shared: the source bucket, the Docker registry credentials with their rotation and the
     approvals topic. Per application: an ECR repository, an artifact bucket, build/test/deploy
     projects and a Source, Build, Test, Deploy pipeline. The foundation stack's buckets and tools
@@ -35,12 +36,13 @@ class PipelineStack(cdk.Stack):
     """
 
     def __init__(self, scope: Construct, *, config: AppConfig, names: Names) -> None:
-        stack_name = names.stack("cicd", PIPELINE)
         super().__init__(
             scope,
-            stack_name,
-            stack_name=stack_name,
-            env=cdk.Environment(account=config.pipeline_account, region=config.region),
+            kind="cicd",
+            environment=PIPELINE,
+            account=config.pipeline_account,
+            config=config,
+            names=names,
             description=f"CI/CD pipelines for {', '.join(app.name for app in config.applications)}",
         )
         self.buckets = PipelineBuckets(
