@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import aws_cdk as cdk
 import jsii
 
-from policies.assembly import nested_template, readable_nested, stack_context
+from policies.assembly import nested_template, stack_context, template_sections
 from policies.cfn_values import as_list
 from policies.evaluation import Result
 from policies.model import STACK_TYPE, StackContext
@@ -79,18 +79,13 @@ class CompliancePlugin:
         take the values their parent gives them)."""
         template = self._run.paths.with_paths(json.loads(template_path.read_text()), context.path)
         template, refusal = _expanded(template, context)
+        sections = template_sections(template, template_path.parent)
         parameters = {
             name: {**parameter, "AllowedValues": [given[name]]} if given and name in given else parameter
-            for name, parameter in (template.get("Parameters") or {}).items()
+            for name, parameter in sections["parameters"].items()
         }
         context = replace(
-            context,
-            resources=template["Resources"],
-            parameters=parameters,
-            conditions=template.get("Conditions") or {},
-            mappings=template.get("Mappings") or {},
-            transforms=tuple(as_list(template.get("Transform"))) + refusal,
-            readable_nested=readable_nested(template_path.parent, template),
+            context, **{**sections, "parameters": parameters, "transforms": sections["transforms"] + refusal}
         )
         results = self._run.evaluator.template(template, context, str(template_path), include_stack=not nested)
         for logical_id, body in context.resources.items():

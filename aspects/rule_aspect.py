@@ -260,7 +260,7 @@ def _context(stack: cdk.Stack, suffix: str, elements: list[cdk.CfnResource], res
         region=known(stack.region),
         termination_protection=bool(stack.termination_protection),
         path=path,
-        resources=_StackResources(stack, elements, resolved),
+        resources=_stack_resources(stack, elements, resolved),
     )
 
 
@@ -294,29 +294,15 @@ class _CaseInsensitive(dict):
         return super().get(self._key(key), default)
 
 
-class _StackResources(Mapping[str, Mapping[str, Any]]):
+def _stack_resources(stack: cdk.Stack, elements: list[cdk.CfnResource], resolved: list[Any]) -> dict[str, _Body]:
     """A stack's resources by logical ID, for rules that follow a reference: the properties of a type no
     rule reads are resolved only if a rule follows a reference to it (an attached policy, a bucket's
     auto-delete custom resource)."""
-
-    def __init__(self, stack: cdk.Stack, elements: list[cdk.CfnResource], resolved: list[Any]) -> None:
-        self._by_id = {
-            values[2]: _Body(stack, element, None if values[0] == _NOT_READ else values[0])
-            for element, values in zip(elements, resolved, strict=True)
-            if values is not None
-        }
-
-    def _all(self) -> dict[str, Mapping[str, Any]]:
-        return self._by_id
-
-    def __getitem__(self, logical_id: str) -> Mapping[str, Any]:
-        return self._all()[logical_id]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._all())
-
-    def __len__(self) -> int:
-        return len(self._all())
+    return {
+        values[2]: _Body(stack, element, None if values[0] == _NOT_READ else values[0])
+        for element, values in zip(elements, resolved, strict=True)
+        if values is not None
+    }
 
 
 class _Body(Mapping[str, Any]):

@@ -50,13 +50,21 @@ def stack_context(template_path: Path, suffix: str) -> StackContext:
         region=None if region.startswith("unknown") else region,
         termination_protection=bool(properties.get("terminationProtection")),
         path=artifact.get("displayName", ""),
-        resources=template.get("Resources") or {},
-        parameters=template.get("Parameters") or {},
-        conditions=template.get("Conditions") or {},
-        mappings=template.get("Mappings") or {},
-        transforms=tuple(as_list(template.get("Transform"))),
-        readable_nested=readable_nested(template_path.parent, template),
+        **template_sections(template, template_path.parent),
     )
+
+
+def template_sections(template: dict[str, Any], directory: Path) -> dict[str, Any]:
+    """The StackContext fields a template itself gives: resources, what deploy time decides (parameters,
+    conditions, mappings), transforms, and the nested stacks whose templates are in `directory`."""
+    return {
+        "resources": template.get("Resources") or {},
+        "parameters": template.get("Parameters") or {},
+        "conditions": template.get("Conditions") or {},
+        "mappings": template.get("Mappings") or {},
+        "transforms": tuple(as_list(template.get("Transform"))),
+        "readable_nested": readable_nested(directory, template),
+    }
 
 
 def readable_nested(directory: Path, template: dict[str, Any]) -> frozenset[str]:

@@ -111,7 +111,7 @@ def variants(resource: Resource, stack: StackContext) -> Iterator[Variant]:
     if not needs_variants(resource, stack):
         yield Variant("", resource)
         return
-    names = sorted(_parameters_used(resource, stack))
+    names, condition_names = _choices_used(resource, stack)
     choices = [_candidates(name, stack.parameters[name]) for name in names]
     combinations = list(itertools.islice(itertools.product(*choices), MAX_VARIANTS + 1))
     if len(combinations) > MAX_VARIANTS:
@@ -122,7 +122,7 @@ def variants(resource: Resource, stack: StackContext) -> Iterator[Variant]:
         raise Undecidable(too_many)
     for combination in combinations:
         values = dict(zip(names, combination, strict=True))
-        for conditions in _condition_choices(resource, stack, values):
+        for conditions in _condition_choices(condition_names, stack, values):
             evaluate = _Evaluation(stack, values, conditions)
             chosen = replace(
                 resource,
@@ -146,12 +146,14 @@ def _candidates(name: str, parameter: Mapping[str, Any]) -> list[Any]:
     return values
 
 
-def _parameters_used(resource: Resource, stack: StackContext) -> set[str]:
-    """Parameters the resource refers to, directly, in Fn::Sub strings or through its conditions."""
+def _choices_used(resource: Resource, stack: StackContext) -> tuple[list[str], list[str]]:
+    """The parameters the resource depends on (directly, in Fn::Sub strings or through its
+    conditions) and the conditions its own Fn::If name, found in one walk."""
     found: set[str] = set()
     conditions: set[str] = set()
+    own: set[str] = set()
 
-    def visit(value: Any) -> None:
+    def visit(value: Any, in_resource: bool) -> None:
         if isinstance(value, dict):
             if "Ref" in value and value["Ref"] in stack.parameters:
                 found.add(value["Ref"])
@@ -160,42 +162,32 @@ def _parameters_used(resource: Resource, stack: StackContext) -> set[str]:
                 found.update(name for name in _SUB_NAME.findall(str(template)) if name in stack.parameters)
             if "Fn::If" in value and isinstance(value["Fn::If"], list) and value["Fn::If"]:
                 conditions.add(str(value["Fn::If"][0]))
+                if in_resource:
+                    own.add(str(value["Fn::If"][0]))
             if "Condition" in value and isinstance(value["Condition"], str):
                 conditions.add(value["Condition"])
             for item in value.values():
-                visit(item)
+                visit(item, in_resource)
         elif isinstance(value, list):
             for item in value:
-                visit(item)
+                visit(item, in_resource)
 
-    visit([resource.properties, resource.deletion_policy, resource.update_replace_policy])
+    visit([resource.properties, resource.deletion_policy, resource.update_replace_policy], True)
     seen: set[str] = set()
     while conditions - seen:
         name = (conditions - seen).pop()
         seen.add(name)
-        visit(stack.conditions.get(name))
-    return found
+        visit(stack.conditions.get(name), False)
+    return sorted(found), sorted(own)
 
 
-def _condition_choices(resource: Resource, stack: StackContext, values: dict[str, Any]) -> Iterator[dict[str, bool]]:
+def _condition_choices(names: list[str], stack: StackContext, values: dict[str, Any]) -> Iterator[dict[str, bool]]:
     """The conditions' values under these parameter values: fixed where their definition decides
     them, both ways where it cannot (a pseudo parameter, an unknown parameter, an undefined condition)."""
-    names = sorted(_conditions_used(resource))
     fixed: dict[str, bool | None] = {name: _condition(name, stack, values) for name in names}
     open_names = [name for name, value in fixed.items() if value is None]
     for choice in itertools.product((True, False), repeat=len(open_names)):
         yield {**{k: v for k, v in fixed.items() if v is not None}, **dict(zip(open_names, choice, strict=True))}
-
-
-def _conditions_used(value: Any) -> set[str]:
-    if isinstance(value, Resource):
-        return _conditions_used([value.properties, value.deletion_policy, value.update_replace_policy])
-    if isinstance(value, dict):
-        own = {str(value["Fn::If"][0])} if isinstance(value.get("Fn::If"), list) and value["Fn::If"] else set()
-        return own.union(*(_conditions_used(item) for item in value.values()))
-    if isinstance(value, list):
-        return set().union(*(_conditions_used(item) for item in value))
-    return set()
 
 
 def _condition(name: str, stack: StackContext, values: dict[str, Any], depth: int = 0) -> bool | None:

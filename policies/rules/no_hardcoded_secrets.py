@@ -47,6 +47,10 @@ def detected(value: str) -> list[str]:
     ]
 
 
+def _named_like_a_credential(name: str) -> bool:
+    return bool(CREDENTIAL_NAME.search(name)) and not REFERENCE_NAME.search(name)
+
+
 def _variable_problems(location: str, name: str, value: object) -> list[str]:
     if is_unknown(value):
         return []  # given at deploy time: not written in the template
@@ -55,7 +59,7 @@ def _variable_problems(location: str, name: str, value: object) -> list[str]:
         return []
     if detected(literal):
         return []  # reported by the scan of every string
-    if CREDENTIAL_NAME.search(name) and not REFERENCE_NAME.search(name):
+    if _named_like_a_credential(name):
         return [f"{location} ({name}) is a plaintext variable named like a credential"]
     return []
 
@@ -103,11 +107,9 @@ def _parameters(stack: StackContext) -> list[str]:
         default = parameter.get("Default")
         if not isinstance(default, str) or not default:
             continue
-        if detected(default):
-            problems.append(f"parameter {name} has a default detect-secrets recognises as a {detected(default)[0]}")
-        elif parameter.get("NoEcho") in (True, "true") or (
-            CREDENTIAL_NAME.search(name) and not REFERENCE_NAME.search(name)
-        ):
+        if kinds := detected(default):
+            problems.append(f"parameter {name} has a default detect-secrets recognises as a {kinds[0]}")
+        elif parameter.get("NoEcho") in (True, "true") or _named_like_a_credential(name):
             problems.append(
                 f"parameter {name} is a secret (NoEcho or named like one) with a default written in the template"
             )
