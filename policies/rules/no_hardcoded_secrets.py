@@ -35,11 +35,21 @@ high-entropy and no secret, and the Azure key detector matches any 88-character 
 CREDENTIAL_NAME where a template gives a name."""
 
 
+_ANY_PATTERN = tuple(
+    re.compile(pattern.pattern, pattern.flags | re.MULTILINE)
+    for detector in _DETECTORS
+    for pattern in getattr(detector, "denylist", None) or [re.compile("")]
+)
+"""Every detector's patterns, `^` and `$` matching at each line as they do when the detectors read
+line by line: one search of a whole text finds at least what the line-by-line scan finds (a
+detector without patterns matches anything here). Most texts hold none, and skip that scan."""
+
+
 @cache
 def detected(value: str) -> list[str]:
     """The kinds of credential detect-secrets recognises in a string, line by line (every string is
     judged by the Aspect and again by the plugin: remembered)."""
-    if len(value) < MIN_SECRET_LENGTH:
+    if len(value) < MIN_SECRET_LENGTH or not any(pattern.search(value) for pattern in _ANY_PATTERN):
         return []
     lines = value.splitlines() or [value]
     return [
@@ -83,14 +93,14 @@ def _name_value_pairs(resource: Resource):
 
 def _strings(resource: Resource) -> list[str]:
     """Every string the resource writes into the template that detect-secrets recognises as a credential."""
-    strings = [
+    strings = sorted(
         item
         for _, _, value in walk(dict(resource.properties))
         for item in (value if isinstance(value, list) else [value])
         if isinstance(item, str) and not is_unknown(item)
-    ]
+    )
     if not detected("\n".join(strings)):
-        return []  # nothing anywhere in it (the same text whichever enforcement point asks): no need to find where
+        return []  # nothing anywhere in it (sorted: the same text whichever enforcement point asks, remembered)
     problems = []
     for location, _, value in walk(dict(resource.properties)):
         items = value if isinstance(value, list) else [value]
