@@ -115,6 +115,10 @@ class AppConfig:
     applications: tuple[Application, ...]
     source: Source | None = None
 
+    @property
+    def environment_names(self) -> tuple[str, ...]:
+        return tuple(env.name for env in self.environments)
+
     def environment(self, name: str) -> Environment:
         return next(env for env in self.environments if env.name == name)
 

@@ -29,8 +29,18 @@ class Names:
             raise ConfigError(SUFFIX_KEY, self.suffix, f"a shorter suffix: {cfn_type} name {name!r} {problems[0]}")
         return name
 
+    def ending(self, kind: str, environment: str) -> str:
+        """How every application's `<app>-<kind>` name in `environment` ends: shared monitoring matches
+        them all by this suffix, so adding an application changes none of it."""
+        return f"-{kind}-{environment}-{self.suffix}"
+
     def stack(self, kind: str, environment: str) -> str:
         return self(kind, environment, "AWS::CloudFormation::Stack")
+
+    def application_stack(self, app: str, environment: str) -> str:
+        """`cicd-<environment>-<app>-<suffix>`: one application's stack in one account (its pipeline
+        in `pipeline`, its service in each environment)."""
+        return self.stack(f"cicd-{environment}", app)
 
     def bucket(self, kind: str, environment: str, account: str) -> str:
         """Bucket names are global: the account ID follows the suffix to keep them unique."""
@@ -42,9 +52,18 @@ class Names:
 
     # -- names shared between the pipeline account and the environment accounts --
 
-    def deploy_role(self, environment: str) -> str:
-        """Role in a target account that the pipeline's deploy projects assume."""
-        return self("deploy-role", environment, "AWS::IAM::Role")
+    def deploy_role(self, app: str, environment: str) -> str:
+        """Role in a target account that `app`'s deploy project assumes: it reaches that application only."""
+        return self(f"{app}-deploy-role", environment, "AWS::IAM::Role")
+
+    def approvals_topic(self) -> str:
+        return self("approvals-topic", PIPELINE, "AWS::SNS::Topic")
+
+    def alerts_topic(self) -> str:
+        return self("alerts-topic", PIPELINE, "AWS::SNS::Topic")
+
+    def registry_credentials(self) -> str:
+        return self("docker-registry-credentials", PIPELINE, "AWS::SecretsManager::Secret")
 
     def deploy_project_role(self, app: str, environment: str) -> str:
         """Role of the pipeline account's CodeBuild project that deploys `app` to `environment`."""

@@ -10,26 +10,35 @@ from stacks.foundation_stack import FoundationStack
 from stacks.monitoring_stack import MonitoringStack
 from stacks.naming import Names
 from stacks.pipeline_stack import PipelineStack
+from stacks.service_stack import ServiceStack
 
 
 def build_system(app: cdk.App, config: AppConfig) -> list[cdk.Stack]:
     """Add every stack of the system to `app`; returns them in deploy order.
 
-    The monitoring stack deploys first (its event bus receives the environments' deployment events),
-    then the foundation stack (its bootstrap fills the tools repository), then the environment stacks
-    (each in its own account; their services start on the tools repository's placeholder), then the
-    pipeline stack, whose pipelines start once on creation and deploy to every environment. They refer
-    to each other by name only, so the order is declared, not derived.
+    Shared: the monitoring stack deploys first (its event bus receives the environments' deployment
+    events), then the foundation stack (its bootstrap fills the tools repository), then each
+    environment's stack (network, cluster). Per application: a service stack in each environment
+    (its service starts on the tools repository's placeholder), then its pipeline stack, whose
+    pipeline starts once on creation and deploys to every environment. They refer to each other by
+    name (the service stacks to their environment's network and cluster by reference), so the
+    order is declared, not derived; no shared stack lists the applications.
     """
     names = Names(config.suffix)
+    monitoring = MonitoringStack(app, config=config, names=names)
     foundation = FoundationStack(app, config=config, names=names)
-    environments = [EnvironmentStack(app, config=config, environment=env, names=names) for env in config.environments]
-    pipeline = PipelineStack(app, config=config, names=names)
-    monitoring = MonitoringStack(app, config=config, names=names, pipelines=pipeline.pipelines)
     foundation.add_stack_dependency(monitoring, "the image bootstrap's build is watched from the first deploy")
-    pipeline.add_stack_dependency(foundation, "the projects run on the tools repository's build image and cache")
+    environments = [EnvironmentStack(app, config=config, environment=env, names=names) for env in config.environments]
     for environment in environments:
         environment.add_stack_dependency(monitoring, "its deployment events go to the monitoring stack's event bus")
-        environment.add_stack_dependency(foundation, "its services start on the tools repository's placeholder")
-        pipeline.add_stack_dependency(environment, "the pipelines deploy to every environment when created")
-    return [monitoring, foundation, *environments, pipeline]
+    stacks: list[cdk.Stack] = [monitoring, foundation, *environments]
+    for application in config.applications:
+        services = [ServiceStack(app, application=application, shared=environment) for environment in environments]
+        pipeline = PipelineStack(app, application=application, config=config, names=names)
+        pipeline.add_stack_dependency(foundation, "the projects run on the tools repository's build image and cache")
+        pipeline.add_stack_dependency(monitoring, "its alarms publish to the monitoring stack's alerts topic")
+        for service in services:
+            service.add_stack_dependency(foundation, "its service starts on the tools repository's placeholder")
+            pipeline.add_stack_dependency(service, "the pipeline deploys to every environment when created")
+        stacks += [*services, pipeline]
+    return stacks

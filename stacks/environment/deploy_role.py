@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -15,17 +13,18 @@ from stacks.scanner_suppressions import acknowledge_nag, wildcard_resource
 
 
 class DeployRole(Construct):
-    """`Names.deploy_role(env)`: trusted only by the pipeline account's deploy project roles of this
-    environment (aws:PrincipalArn) presenting the environment's external ID.
+    """`Names.deploy_role(app, env)`: trusted only by the pipeline account's deploy project role of this
+    application and environment (aws:PrincipalArn) presenting the environment's external ID, so one
+    application's pipeline can never deploy another's service.
 
-    The trust names the account root with a condition rather than the role ARNs as principals:
-    IAM rejects a trust policy naming a role that does not exist yet, and these stacks deploy
-    before the pipeline stack creates the deploy project roles.
+    The trust names the account root with a condition rather than the role ARN as principal:
+    IAM rejects a trust policy naming a role that does not exist yet, and this stack deploys
+    before the pipeline stack creates the deploy project role.
 
-    Per application it may register task definitions of the service's family, pass exactly the
-    service's task and execution roles to ECS, and create and read deployments of the service's
-    deployment group (with the revision and configuration reads CreateDeployment depends on).
-    Its own inline policy denies ec2:TerminateInstances, whatever is attached later.
+    It may register task definitions of the service's family, pass exactly the service's task and
+    execution roles to ECS, and create and read deployments of the service's deployment group
+    (with the revision and configuration reads CreateDeployment depends on). Its own inline policy
+    denies ec2:TerminateInstances, whatever is attached later.
     """
 
     def __init__(
@@ -34,43 +33,41 @@ class DeployRole(Construct):
         construct_id: str,
         *,
         part: EnvironmentPart,
-        targets: Sequence[tuple[BlueGreenService, BlueGreenDeployment]],
+        application: str,
+        service: BlueGreenService,
+        deployment: BlueGreenDeployment,
     ) -> None:
         super().__init__(scope, construct_id)
         config, environment, names = part.config, part.environment, part.names
         env = environment.name
-        self.trusted_role_arns = [
-            f"arn:aws:iam::{config.pipeline_account}:role/{names.deploy_project_role(app.name, env)}"
-            for app in config.applications
-        ]
+        self.trusted_role_arn = (
+            f"arn:aws:iam::{config.pipeline_account}:role/{names.deploy_project_role(application, env)}"
+        )
         principal = iam.AccountPrincipal(config.pipeline_account).with_conditions(
             {
                 "StringEquals": {"sts:ExternalId": names.external_id(env)},
-                "ArnEquals": {"aws:PrincipalArn": self.trusted_role_arns},
+                "ArnEquals": {"aws:PrincipalArn": [self.trusted_role_arn]},
             }
         )
         self.role = iam.Role(
             self,
             "Role",
-            role_name=names.deploy_role(env),
+            role_name=names.deploy_role(application, env),
             assumed_by=principal,
-            description=f"Pipeline deploy projects: register task definitions, start blue/green deployments in {env}",
+            description=f"{application}'s deploy project: registers task definitions, starts blue/green deployments",
             inline_policies={
                 **deny_terminate_instances(),
-                "BlueGreenDeploy": iam.PolicyDocument(
-                    statements=[statement for target in targets for statement in _statements(*target)]
-                ),
+                "BlueGreenDeploy": iam.PolicyDocument(statements=_statements(service, deployment)),
             },
         )
-        for service, _ in targets:
-            family = service.task_definition.family
-            acknowledge_nag(
-                self.role.node.default_child,
-                wildcard_resource(_task_definitions(service)),
-                f"ecs:RegisterTaskDefinition on the {family} family only: every deploy registers a new revision "
-                "and ECS numbers it at registration, so the ARN can name the family but must end in ':*' for "
-                "the revision. Which roles a revision may use is limited by the iam:PassRole statement.",
-            )
+        family = service.task_definition.family
+        acknowledge_nag(
+            self.role.node.default_child,
+            wildcard_resource(_task_definitions(service)),
+            f"ecs:RegisterTaskDefinition on the {family} family only: every deploy registers a new revision "
+            "and ECS numbers it at registration, so the ARN can name the family but must end in ':*' for "
+            "the revision. Which roles a revision may use is limited by the iam:PassRole statement.",
+        )
 
 
 def _task_definitions(service: BlueGreenService) -> str:

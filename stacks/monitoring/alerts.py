@@ -22,7 +22,7 @@ from stacks.monitoring.events import (
 )
 from stacks.monitoring.targets import RuleTarget
 from stacks.monitoring.topic import AlertsTopic
-from stacks.monitoring.watched import WatchedPipeline
+from stacks.monitoring.watched import Endings
 from stacks.naming import PIPELINE, Names
 
 CONSOLE = "https://console.aws.amazon.com/codesuite"
@@ -91,44 +91,40 @@ class Alert:
     kind: str
     """Names the rule: `<kind>-alert-rule-pipeline-<suffix>`."""
     description: str
-    pattern: Callable[[tuple[WatchedPipeline, ...]], events.EventPattern]
+    pattern: Callable[[Endings], events.EventPattern]
     sentence: Callable[[], str]
-
-
-def _names(pipelines: tuple[WatchedPipeline, ...]) -> list[str]:
-    return [pipeline.pipeline_name for pipeline in pipelines]
 
 
 ALERTS = (
     Alert(
         "pipeline-failed",
         "A pipeline execution failed",
-        lambda pipelines: pipeline_events([PIPELINE_EXECUTION], _names(pipelines), ["FAILED"]),
+        lambda endings: pipeline_events([PIPELINE_EXECUTION], endings.pipelines(), ["FAILED"]),
         _pipeline_failed,
     ),
     Alert(
         "stage-failed",
         "A pipeline stage failed",
-        lambda pipelines: pipeline_events([STAGE_EXECUTION], _names(pipelines), ["FAILED"]),
+        lambda endings: pipeline_events([STAGE_EXECUTION], endings.pipelines(), ["FAILED"]),
         _stage_failed,
     ),
     Alert(
         "action-failed",
         "A pipeline action failed",
-        lambda pipelines: pipeline_events([ACTION_EXECUTION], _names(pipelines), ["FAILED"]),
+        lambda endings: pipeline_events([ACTION_EXECUTION], endings.pipelines(), ["FAILED"]),
         _action_failed,
     ),
     Alert(
         "build-failed",
         "A CodeBuild build of a pipeline failed or timed out",
-        lambda pipelines: build_events([name for p in pipelines for name in p.project_names], BUILD_FAILURES),
+        lambda endings: build_events(endings.projects(), BUILD_FAILURES),
         _build_failed,
     ),
     Alert(
         "approval-needed",
         "A pipeline waits for a manual approval",
-        lambda pipelines: pipeline_events(
-            [ACTION_EXECUTION], _names(pipelines), ["STARTED"], type={"category": ["Approval"]}
+        lambda endings: pipeline_events(
+            [ACTION_EXECUTION], endings.pipelines(), ["STARTED"], type={"category": ["Approval"]}
         ),
         _approval_needed,
     ),
@@ -136,7 +132,8 @@ ALERTS = (
 
 
 class FailureAlerts(Construct):
-    """One rule per alert of `ALERTS`, on the account's default bus, publishing to the alerts topic."""
+    """One rule per alert of `ALERTS`, on the account's default bus, publishing to the alerts topic.
+    The rules match every application's pipelines and projects by how their names end."""
 
     def __init__(
         self,
@@ -144,7 +141,7 @@ class FailureAlerts(Construct):
         construct_id: str,
         *,
         names: Names,
-        pipelines: tuple[WatchedPipeline, ...],
+        endings: Endings,
         alerts: AlertsTopic,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -154,7 +151,7 @@ class FailureAlerts(Construct):
                 "".join(word.capitalize() for word in alert.kind.split("-")),
                 rule_name=names(f"{alert.kind}-alert-rule", PIPELINE, "AWS::Events::Rule"),
                 description=f"{alert.description}: e-mails the alerts topic",
-                event_pattern=alert.pattern(pipelines),
+                event_pattern=alert.pattern(endings),
                 targets=[
                     RuleTarget(alerts.topic.topic_arn, message=events.RuleTargetInput.from_text(alert.sentence()))
                 ],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -14,8 +14,10 @@ from stacks.monitoring.events import ACTION_EXECUTION
 from stacks.monitoring.metrics import (
     DEPLOYMENTS_ROLLED_BACK,
     DEPLOYMENTS_SUCCEEDED,
+    NAMESPACE,
     PIPELINE_FAILED,
     PIPELINE_SUCCEEDED,
+    CountedEvent,
     success_rate,
 )
 from stacks.monitoring.watched import Watched, WatchedPipeline
@@ -40,15 +42,9 @@ RECENT_FAILURES_QUERY = (
 
 
 def _dashboard(
-    scope: Construct, names: Names, environment: str, interval: cdk.Duration, rows: list[list[cloudwatch.IWidget]]
+    scope: Construct, name: str, interval: cdk.Duration, rows: list[list[cloudwatch.IWidget]]
 ) -> cloudwatch.Dashboard:
-    return cloudwatch.Dashboard(
-        scope,
-        "Dashboard",
-        dashboard_name=names("cicd-dashboard", environment, "AWS::CloudWatch::Dashboard"),
-        default_interval=interval,
-        widgets=rows,
-    )
+    return cloudwatch.Dashboard(scope, "Dashboard", dashboard_name=name, default_interval=interval, widgets=rows)
 
 
 def _header(markdown: str) -> cloudwatch.TextWidget:
@@ -70,8 +66,9 @@ def _codebuild(metric_name: str, project: str, statistic: str, label: str) -> cl
 
 
 class DeliveryDashboard(Construct):
-    """Per pipeline: success rate and executions, build duration (p50, p90) and outcomes per project.
-    Then deployment success rate per environment, recent failures by stage and action, alarm states."""
+    """One application's delivery: its pipeline's success rate and executions, build duration (p50,
+    p90) and outcomes per project, its deployment success rate per environment, its recent
+    failures by stage and action, and its alarms."""
 
     def __init__(
         self,
@@ -84,16 +81,16 @@ class DeliveryDashboard(Construct):
         alarms: Sequence[cloudwatch.IAlarm],
     ) -> None:
         super().__init__(scope, construct_id)
-        rows: list[list[cloudwatch.IWidget]] = []
-        for pipeline in watched.pipelines:
-            rows += self._pipeline_rows(pipeline)
-        rows += self._deployment_rows(watched)
+        pipeline = watched.pipeline
+        rows = self._pipeline_rows(pipeline) + self._deployment_rows(watched)
+        query = list(RECENT_FAILURES_QUERY)
+        query[1] += f" and detail.pipeline = '{pipeline.pipeline_name}'"
         rows.append(
             [
                 cloudwatch.LogQueryWidget(
                     title="Recent failures by stage and action",
                     log_group_names=[event_log_group],
-                    query_lines=list(RECENT_FAILURES_QUERY),
+                    query_lines=query,
                     view=cloudwatch.LogQueryVisualizationType.TABLE,
                     width=2 * THIRD,
                     height=2 * HEIGHT,
@@ -101,7 +98,8 @@ class DeliveryDashboard(Construct):
                 cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(alarms), width=THIRD, height=2 * HEIGHT),
             ]
         )
-        self.dashboard = _dashboard(self, names, PIPELINE, DELIVERY_INTERVAL, rows)
+        name = names(f"{pipeline.app}-dashboard", PIPELINE, "AWS::CloudWatch::Dashboard")
+        self.dashboard = _dashboard(self, name, DELIVERY_INTERVAL, rows)
 
     @staticmethod
     def _pipeline_rows(pipeline: WatchedPipeline) -> list[list[cloudwatch.IWidget]]:
@@ -148,18 +146,14 @@ class DeliveryDashboard(Construct):
     @staticmethod
     def _deployment_rows(watched: Watched) -> list[list[cloudwatch.IWidget]]:
         rates, outcomes = [], []
-        for env in watched.environments:
-            groups = [deployment.deployment_group for deployment in watched.deployments_to(env)]
-            succeeded = [
-                DEPLOYMENTS_SUCCEEDED.metric(group, period=DAY, label=f"{group} succeeded") for group in groups
-            ]
-            rolled_back = [
-                DEPLOYMENTS_ROLLED_BACK.metric(group, period=DAY, label=f"{group} rolled back") for group in groups
-            ]
-            rates.append(success_rate(succeeded, rolled_back, prefix=env, label=f"{env} (%)", period=DAY))
-            outcomes += succeeded + rolled_back
+        for deployment in watched.deployments:
+            env, group = deployment.environment, deployment.deployment_group
+            succeeded = DEPLOYMENTS_SUCCEEDED.metric(group, period=DAY, label=f"{env} succeeded")
+            rolled_back = DEPLOYMENTS_ROLLED_BACK.metric(group, period=DAY, label=f"{env} rolled back")
+            rates.append(success_rate([succeeded], [rolled_back], prefix=env, label=f"{env} (%)", period=DAY))
+            outcomes += [succeeded, rolled_back]
         return [
-            [_header("### Deployments")],
+            [_header(f"### {watched.pipeline.app}: deployments")],
             [
                 cloudwatch.SingleValueWidget(
                     title="Deployment success rate per environment (%)",
@@ -173,9 +167,82 @@ class DeliveryDashboard(Construct):
         ]
 
 
-class EnvironmentDashboard(Construct):
-    """Per application: requests, 5xx, target response time and healthy hosts of its load balancer and
-    target groups (blue and green), CPU and memory of its ECS service."""
+class OverviewDashboard(Construct):
+    """Every application's delivery at a glance, without listing them: CloudWatch SEARCH expressions
+    find each pipeline's, deployment group's and project's metrics by the name ending they share
+    (one line per application, up to SEARCH's 500 series), and the event log's recent failures."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        names: Names,
+        environments: Sequence[str],
+        event_log_group: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        pipelines = ("Pipeline", names.ending("pipeline", PIPELINE))
+        groups = [("DeploymentGroup", names.ending("deployment-group", env)) for env in environments]
+        projects = ("ProjectName", names.suffix)
+        rows: list[list[cloudwatch.IWidget]] = [
+            [
+                _header(
+                    f"### Every application's delivery (suffix `{names.suffix}`): a line per pipeline, group, project"
+                )
+            ],
+            [
+                _graph("Failed pipeline executions per day", [_search(PIPELINE_FAILED, *pipelines)]),
+                _graph("Succeeded pipeline executions per day", [_search(PIPELINE_SUCCEEDED, *pipelines)]),
+                _graph("Rolled-back deployments per day", [_search(DEPLOYMENTS_ROLLED_BACK, *g) for g in groups]),
+            ],
+            [
+                _graph("Failed builds per day", [_codebuild_search("FailedBuilds", "Sum", *projects)]),
+                _graph("Build duration p90 (seconds)", [_codebuild_search("Duration", "p90", *projects)]),
+                _graph("Succeeded deployments per day", [_search(DEPLOYMENTS_SUCCEEDED, *g) for g in groups]),
+            ],
+            [
+                cloudwatch.LogQueryWidget(
+                    title="Recent failures by pipeline, stage and action",
+                    log_group_names=[event_log_group],
+                    query_lines=list(RECENT_FAILURES_QUERY),
+                    view=cloudwatch.LogQueryVisualizationType.TABLE,
+                    width=WIDE,
+                    height=2 * HEIGHT,
+                )
+            ],
+        ]
+        self.dashboard = _dashboard(
+            self, names("cicd-dashboard", PIPELINE, "AWS::CloudWatch::Dashboard"), DELIVERY_INTERVAL, rows
+        )
+
+
+def _search_term(dimension: str, ending: str) -> str:
+    """Metrics whose `dimension` holds every token of `ending` (SEARCH matches names token by token;
+    the label then names each series by its value)."""
+    tokens = [token for token in ending.split("-") if token]
+    return " ".join(f"{dimension}={token}" for token in tokens)
+
+
+def _search(counted: CountedEvent, dimension: str, ending: str) -> cloudwatch.SearchExpression:
+    expression = (
+        f"SEARCH('{{{NAMESPACE},{dimension}}} MetricName=\"{counted.metric_name}\" {_search_term(dimension, ending)}', "
+        f"'Sum', {int(DAY.to_seconds())})"
+    )
+    return cloudwatch.SearchExpression(expression=expression, label="", period=DAY)
+
+
+def _codebuild_search(metric_name: str, statistic: str, dimension: str, ending: str) -> cloudwatch.SearchExpression:
+    expression = (
+        f"SEARCH('{{AWS/CodeBuild,{dimension}}} MetricName=\"{metric_name}\" {_search_term(dimension, ending)}', "
+        f"'{statistic}', {int(DAY.to_seconds())})"
+    )
+    return cloudwatch.SearchExpression(expression=expression, label="", period=DAY)
+
+
+class ServiceDashboard(Construct):
+    """One application in one environment: requests, 5xx, target response time and healthy hosts of its
+    load balancer and target groups (blue and green), CPU and memory of its ECS service."""
 
     def __init__(
         self,
@@ -184,13 +251,13 @@ class EnvironmentDashboard(Construct):
         *,
         names: Names,
         environment: str,
-        services: Mapping[str, BlueGreenService],
+        app: str,
+        service: BlueGreenService,
     ) -> None:
         super().__init__(scope, construct_id)
-        rows: list[list[cloudwatch.IWidget]] = []
-        for app, service in services.items():
-            rows += self._service_rows(app, service, names.service(app, environment))
-        self.dashboard = _dashboard(self, names, environment, SERVICE_INTERVAL, rows)
+        rows = self._service_rows(app, service, names.service(app, environment))
+        name = names(f"{app}-dashboard", environment, "AWS::CloudWatch::Dashboard")
+        self.dashboard = _dashboard(self, name, SERVICE_INTERVAL, rows)
 
     @staticmethod
     def _service_rows(app: str, service: BlueGreenService, service_name: str) -> list[list[cloudwatch.IWidget]]:
@@ -248,3 +315,40 @@ class EnvironmentDashboard(Construct):
                 ),
             ],
         ]
+
+
+class EnvironmentOverview(Construct):
+    """Every service of one environment at a glance, without listing them: SEARCH expressions over the
+    environment's cluster and the load balancers named for it, one line per service."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, names: Names, environment: str) -> None:
+        super().__init__(scope, construct_id)
+        cluster = names.cluster(environment)
+        balancers = _search_term("LoadBalancer", f"lb-{environment}-{names.suffix}")
+        rows: list[list[cloudwatch.IWidget]] = [
+            [_header(f"### Services of `{cluster}`: one line per service")],
+            [
+                _graph("Requests", [_minutely("AWS/ApplicationELB,LoadBalancer", "RequestCount", balancers, "Sum")]),
+                _graph(
+                    "Target 5xx responses",
+                    [_minutely("AWS/ApplicationELB,LoadBalancer", "HTTPCode_Target_5XX_Count", balancers, "Sum")],
+                ),
+                _graph(
+                    "ECS CPU utilization, maximum (%)",
+                    [
+                        _minutely(
+                            "AWS/ECS,ClusterName,ServiceName", "CPUUtilization", f'ClusterName="{cluster}"', "Maximum"
+                        )
+                    ],
+                ),
+            ],
+        ]
+        name = names("cicd-dashboard", environment, "AWS::CloudWatch::Dashboard")
+        self.dashboard = _dashboard(self, name, SERVICE_INTERVAL, rows)
+
+
+def _minutely(schema: str, metric_name: str, term: str, statistic: str) -> cloudwatch.SearchExpression:
+    expression = (
+        f"SEARCH('{{{schema}}} MetricName=\"{metric_name}\" {term}', '{statistic}', {int(MINUTE.to_seconds())})"
+    )
+    return cloudwatch.SearchExpression(expression=expression, label="", period=MINUTE)

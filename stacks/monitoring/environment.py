@@ -1,27 +1,18 @@
-"""An environment account's part of monitoring: its dashboard, and its deployment events sent to the
-pipeline account, where they are counted and alerted on."""
+"""An environment account's part of monitoring: its overview dashboard, and its deployment events sent
+to the pipeline account, where they are counted and alerted on."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 from constructs import Construct
 
 from stacks.environment.part import EnvironmentPart
-from stacks.environment.service import BlueGreenService
-from stacks.monitoring.dashboards import EnvironmentDashboard
+from stacks.monitoring.dashboards import EnvironmentOverview
 from stacks.monitoring.event_bus import DeploymentEventForwarder
+from stacks.monitoring.watched import Endings
 
 
 class EnvironmentMonitoring(Construct):
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        part: EnvironmentPart,
-        services: Mapping[str, BlueGreenService],
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, part: EnvironmentPart) -> None:
         super().__init__(scope, construct_id)
         config, environment, names = part.config, part.environment, part.names
         env = environment.name
@@ -31,8 +22,6 @@ class EnvironmentMonitoring(Construct):
             names=names,
             config=config,
             environment=env,
-            deployment_groups=[names.deployment_group(app, env) for app in services],
+            deployment_groups=Endings(names, config.environment_names).deployment_groups((env,)),
         )
-        self.dashboard = EnvironmentDashboard(
-            self, "Dashboard", names=names, environment=env, services=services
-        ).dashboard
+        self.dashboard = EnvironmentOverview(self, "Dashboard", names=names, environment=env).dashboard

@@ -10,8 +10,6 @@ write, so the bus policy lists only the other accounts, and none at all when the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -19,7 +17,7 @@ from constructs import Construct
 
 from stacks.config import AppConfig
 from stacks.guardrails import deny_terminate_instances
-from stacks.monitoring.events import CODEDEPLOY, DEPLOYMENT_STATE, deployment_events
+from stacks.monitoring.events import CODEDEPLOY, DEPLOYMENT_STATE, NameMatchers, deployment_events
 from stacks.monitoring.targets import RuleTarget
 from stacks.naming import Names
 
@@ -75,7 +73,7 @@ class DeploymentEventForwarder(Construct):
         names: Names,
         config: AppConfig,
         environment: str,
-        deployment_groups: Sequence[str],
+        deployment_groups: NameMatchers,
     ) -> None:
         super().__init__(scope, construct_id)
         self.bus_arn = cdk.Stack.of(self).format_arn(

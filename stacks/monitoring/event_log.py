@@ -18,11 +18,16 @@ from stacks.monitoring.events import (
 )
 from stacks.monitoring.metrics import COUNTED_EVENTS, NAMESPACE
 from stacks.monitoring.targets import log_group_target
-from stacks.monitoring.watched import Watched
+from stacks.monitoring.watched import Endings
 from stacks.naming import PIPELINE, Names
 
 EVENT_LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 """Enough for the dashboard's recent-failures query; the counts live on as metrics (15 months)."""
+
+
+def event_log_group_name(names: Names) -> str:
+    """The log group every application's dashboard queries (EventBridge writes only under /aws/events/)."""
+    return names("/aws/events/delivery-events", PIPELINE, "AWS::Logs::LogGroup")
 
 
 class DeliveryEventLog(Construct):
@@ -34,14 +39,13 @@ class DeliveryEventLog(Construct):
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, names: Names, watched: Watched, event_bus: events.IEventBus
+        self, scope: Construct, construct_id: str, *, names: Names, endings: Endings, event_bus: events.IEventBus
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
             self,
             "LogGroup",
-            # EventBridge writes only to log groups under /aws/events/.
-            log_group_name=names("/aws/events/delivery-events", PIPELINE, "AWS::Logs::LogGroup"),
+            log_group_name=event_log_group_name(names),
             retention=EVENT_LOG_RETENTION,
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
@@ -70,7 +74,7 @@ class DeliveryEventLog(Construct):
             description="Logs the outcome of every execution, stage and action of this system's pipelines",
             event_pattern=pipeline_events(
                 [PIPELINE_EXECUTION, STAGE_EXECUTION, ACTION_EXECUTION],
-                [pipeline.pipeline_name for pipeline in watched.pipelines],
+                endings.pipelines(),
                 EXECUTION_OUTCOMES,
             ),
             targets=[log_group_target(self.log_group)],
@@ -81,7 +85,7 @@ class DeliveryEventLog(Construct):
             rule_name=names("deployment-events-log-rule", PIPELINE, "AWS::Events::Rule"),
             description="Logs the outcome of every deployment the environments forward to this bus",
             event_bus=event_bus,
-            event_pattern=deployment_events([deployment.deployment_group for deployment in watched.deployments]),
+            event_pattern=deployment_events(endings.deployment_groups()),
             targets=[log_group_target(self.log_group)],
         )
         for rule in (self.pipeline_rule, self.deployment_rule):

@@ -30,8 +30,12 @@ DEPLOYMENT_ROLLED_BACK = ("FAILURE", "STOP")
 DEPLOYMENT_OUTCOMES = DEPLOYMENT_SUCCEEDED + DEPLOYMENT_ROLLED_BACK
 
 
+NameMatchers = Sequence[str | dict[str, str]]
+"""Names, or matchers of names (`{"suffix": ...}`: every application's, see `Endings`)."""
+
+
 def pipeline_events(
-    detail_types: Sequence[str], pipelines: Sequence[str], states: Sequence[str], **detail: Sequence[str] | dict
+    detail_types: Sequence[str], pipelines: NameMatchers, states: Sequence[str], **detail: Sequence[str] | dict
 ) -> events.EventPattern:
     """Execution state changes of `pipelines` (only ours: accounts are shared) in one of `states`."""
     return events.EventPattern(
@@ -41,7 +45,7 @@ def pipeline_events(
     )
 
 
-def build_events(projects: Sequence[str], statuses: Sequence[str]) -> events.EventPattern:
+def build_events(projects: NameMatchers, statuses: Sequence[str]) -> events.EventPattern:
     return events.EventPattern(
         source=[CODEBUILD],
         detail_type=[BUILD_STATE],
@@ -49,7 +53,7 @@ def build_events(projects: Sequence[str], statuses: Sequence[str]) -> events.Eve
     )
 
 
-def deployment_events(deployment_groups: Sequence[str]) -> events.EventPattern:
+def deployment_events(deployment_groups: NameMatchers) -> events.EventPattern:
     """Final state changes (success, failure, stop) of `deployment_groups`' deployments."""
     return events.EventPattern(
         source=[CODEDEPLOY],

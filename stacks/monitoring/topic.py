@@ -9,7 +9,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from stacks.naming import PIPELINE, Names
+from stacks.naming import Names
 from stacks.scanner_suppressions import skip_checkov
 
 UNENCRYPTED = (
@@ -25,7 +25,8 @@ class AlertsTopic(Construct):
     """SNS topic the failure rules and alarms publish to; TLS-only, e-mail subscriptions from configuration.
 
     CDK's SNS rule target would let any EventBridge rule publish; the topic policy instead names the
-    publishing rules and alarms by ARN (`allow`), so no other rule or alarm, in any account, can.
+    publishing rules by ARN and the applications' alarms by the ARN pattern their names share
+    (`allow`), so no other rule or alarm, in any account, can.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, names: Names, emails: Sequence[str]) -> None:
@@ -33,7 +34,7 @@ class AlertsTopic(Construct):
         self.topic = sns.Topic(
             self,
             "Topic",
-            topic_name=names("alerts-topic", PIPELINE, "AWS::SNS::Topic"),
+            topic_name=names.alerts_topic(),
             display_name="CI/CD alerts",
             enforce_ssl=True,
         )
@@ -41,14 +42,15 @@ class AlertsTopic(Construct):
         for email in emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
 
-    def allow(self, sid: str, service: str, source_arns: Sequence[str]) -> None:
-        """Let `service` publish on behalf of the resources `source_arns` (rules, alarms) only."""
+    def allow(self, sid: str, service: str, source_arns: Sequence[str], *, like: bool = False) -> None:
+        """Let `service` publish on behalf of the resources `source_arns` (rules, alarms) only; with
+        `like`, ARN patterns (every application's alarms, by how their names end)."""
         self.topic.add_to_resource_policy(
             iam.PolicyStatement(
                 sid=sid,
                 principals=[iam.ServicePrincipal(service)],
                 actions=["sns:Publish"],
                 resources=[self.topic.topic_arn],
-                conditions={"ArnEquals": {"aws:SourceArn": list(source_arns)}},
+                conditions={"ArnLike" if like else "ArnEquals": {"aws:SourceArn": list(source_arns)}},
             )
         )

@@ -1,16 +1,16 @@
-"""What the pipeline account's monitoring watches, by physical name: pipelines, their build projects,
-and the deployment groups of every application in every environment."""
+"""What monitoring watches, by physical name: one application's pipeline, projects and deployment
+groups (its own alarms and dashboard), and the name endings every application's share (the pipeline
+account's rules, event log and overview, which never list the applications)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import aws_cdk as cdk
 from constructs import IConstruct
 
 from stacks.config import AppConfig
-from stacks.naming import Names
+from stacks.naming import PIPELINE, Names
 from stacks.pipeline.application import ApplicationPipeline
 
 
@@ -31,40 +31,49 @@ class WatchedDeployment:
 
 @dataclass(frozen=True)
 class Watched:
-    pipelines: tuple[WatchedPipeline, ...]
+    """One application: its pipeline and its deployment group in each environment."""
+
+    pipeline: WatchedPipeline
     deployments: tuple[WatchedDeployment, ...]
 
     @classmethod
-    def of(cls, config: AppConfig, names: Names, pipelines: Mapping[str, ApplicationPipeline]) -> Watched:
+    def of(cls, config: AppConfig, names: Names, pipeline: ApplicationPipeline) -> Watched:
+        app = pipeline.application.name
         return cls(
-            pipelines=tuple(
-                WatchedPipeline(
-                    app=app,
-                    pipeline_name=physical_name(pipeline.pipeline),
-                    project_names=tuple(physical_name(project) for project in pipeline.projects),
-                )
-                for app, pipeline in pipelines.items()
+            pipeline=WatchedPipeline(
+                app=app,
+                pipeline_name=physical_name(pipeline.pipeline),
+                project_names=tuple(physical_name(project) for project in pipeline.projects),
             ),
             deployments=tuple(
-                WatchedDeployment(app.name, env.name, names.deployment_group(app.name, env.name))
-                for app in config.applications
-                for env in config.environments
+                WatchedDeployment(app, env.name, names.deployment_group(app, env.name)) for env in config.environments
             ),
         )
 
-    @property
-    def environments(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(deployment.environment for deployment in self.deployments))
 
-    def deployments_to(self, environment: str) -> tuple[WatchedDeployment, ...]:
-        return tuple(deployment for deployment in self.deployments if deployment.environment == environment)
+@dataclass(frozen=True)
+class Endings:
+    """Suffix matchers (EventBridge's `{"suffix": ...}`) for every application's resources of a kind."""
+
+    names: Names
+    environments: tuple[str, ...]
+
+    def pipelines(self) -> list[dict[str, str]]:
+        return [{"suffix": self.names.ending("pipeline", PIPELINE)}]
+
+    def projects(self) -> list[dict[str, str]]:
+        kinds = [("build", PIPELINE), ("test", PIPELINE), *(("deploy", env) for env in self.environments)]
+        return [{"suffix": self.names.ending(kind, env)} for kind, env in kinds]
+
+    def deployment_groups(self, environments: tuple[str, ...] | None = None) -> list[dict[str, str]]:
+        return [{"suffix": self.names.ending("deployment-group", env)} for env in environments or self.environments]
 
 
 def physical_name(resource: IConstruct) -> str:
     """The literal name given to `resource`'s CloudFormation resource.
 
     The L2 attributes (`pipeline_name`, `project_name`) are references: used from another stack they
-    would export and import values, tying the monitoring stack's deployment to the pipeline stack's.
+    would export and import values, tying one stack's deployment to another's.
     """
     name = getattr(resource.node.default_child, "name", None)
     if not isinstance(name, str) or cdk.Token.is_unresolved(name):

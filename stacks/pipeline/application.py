@@ -51,6 +51,7 @@ class ApplicationPipeline(Construct):
         buildkit_image: str,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.application = application
         self._app, self._config, self._names, self._defaults = application, config, names, defaults
         app = application.name
         self.repository = application_repository(self, "Repository", app=app, config=config, names=names)
@@ -138,7 +139,7 @@ class ApplicationPipeline(Construct):
             PIPELINE,
             description=f"Builds the {self._app.name} image, tags it with the commit and pushes it to ECR",
             build_spec=buildspecs.build_spec(
-                credentials_secret_arn=registry_credentials.secret_arn, buildkit_image=buildkit_image
+                credentials_secret=registry_credentials.secret_name, buildkit_image=buildkit_image
             ),
             privileged=True,  # docker build
             environment_variables={
@@ -177,7 +178,7 @@ class ApplicationPipeline(Construct):
 
     def _deploy_project(self, env: Environment) -> BuildProject:
         app, names = self._app.name, self._names
-        deploy_role_arn = role_arn(self, account=env.account, role_name=names.deploy_role(env.name))
+        deploy_role_arn = role_arn(self, account=env.account, role_name=names.deploy_role(app, env.name))
         timeout_minutes = env.termination_wait_minutes + DEPLOY_MARGIN_MINUTES
         deploy = self._project(
             f"Deploy{env.name.capitalize()}",

@@ -65,7 +65,7 @@ def run_script(name: str, arguments: str = "") -> list[str]:
     return [install_script(name), f"PYTHONPATH={PYTHON_DEPS} python3 /tmp/{name} {arguments}".rstrip()]
 
 
-def build_spec(*, credentials_secret_arn: str, buildkit_image: str) -> dict[str, Any]:
+def build_spec(*, credentials_secret: str, buildkit_image: str) -> dict[str, Any]:
     """Build one platform's image with a layer cache, tag it with the commit, push it, hand on the
     deploy templates. No provenance or SBOM attestations: with them the tag would name an image
     index, which ECR's basic scanning does not scan.
@@ -73,7 +73,7 @@ def build_spec(*, credentials_secret_arn: str, buildkit_image: str) -> dict[str,
     Expects COMMIT_ID (from the source action), REPOSITORY_URI and REPOSITORY_NAME; BuildKit comes
     from the tools repository (`buildkit_image`), in the same registry as REPOSITORY_URI.
     """
-    credential = {key: f"{credentials_secret_arn}:{field}" for key, field in _CREDENTIAL_VARIABLES.items()}
+    credential = {key: f"{credentials_secret}:{field}" for key, field in _CREDENTIAL_VARIABLES.items()}
     return {
         "version": "0.2",
         "env": {"shell": "bash", "secrets-manager": credential, "exported-variables": list(EXPORTED_VARIABLES)},

@@ -28,7 +28,7 @@ class RegistryCredentials(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, names: Names) -> None:
         super().__init__(scope, construct_id)
-        secret_name = names("docker-registry-credentials", PIPELINE, "AWS::SecretsManager::Secret")
+        secret_name = names.registry_credentials()
         self.secret = secretsmanager.Secret(
             self,
             "Secret",

@@ -14,17 +14,18 @@ NONCURRENT_VERSION_DAYS = 90
 CACHE_DAYS = 7
 ACCESS_LOG_DAYS = 90
 AUTO_DELETE_PROVIDER = "Custom::S3AutoDeleteObjectsCustomResourceProvider"
-ACCESS_LOGS, BUILD_CACHE = "access-logs", "build-cache"
+ACCESS_LOGS, BUILD_CACHE, SOURCE = "access-logs", "build-cache", "source"
 
 
 class SharedBuckets(Construct):
-    """The buckets every pipeline-account stack uses: the access-log sink and the build cache.
+    """The buckets every pipeline-account stack uses: the access-log sink, the build cache and (with
+    the S3 source) the source bucket every application uploads its bundle to, one key each.
 
     They live in the foundation stack, deployed first, because the image bootstrap project caches
-    there too; the pipeline stack finds them by name (`PipelineBuckets`).
+    there too; the applications' pipeline stacks find them by name (`PipelineBuckets`).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, names: Names, account: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, names: Names, account: str, with_source: bool) -> None:
         super().__init__(scope, construct_id)
         # The sink does not log its own requests (each delivery would log another); it only receives logs.
         self.access_logs = make_bucket(
@@ -74,23 +75,11 @@ class SharedBuckets(Construct):
             "A disposable build cache, rewritten by every build and expired after "
             f"{CACHE_DAYS} days: old versions would only keep stale caches.",
         )
-        skip_provider_handler_checks(
-            self, AUTO_DELETE_PROVIDER, "empties the pipeline account's buckets before CloudFormation deletes them"
-        )
-
-
-class PipelineBuckets(Construct):
-    """The pipelines' own buckets: source uploads and one versioned artifact store per pipeline, so one
-    application's projects can never overwrite another's artifacts. The shared access-log and cache
-    buckets of the foundation stack are found by name."""
-
-    def __init__(self, scope: Construct, construct_id: str, *, names: Names, account: str, with_source: bool) -> None:
-        super().__init__(scope, construct_id)
-        self._names, self._account = names, account
-        self.access_logs = s3.Bucket.from_bucket_name(self, "AccessLogs", names.bucket(ACCESS_LOGS, PIPELINE, account))
-        self.cache = s3.Bucket.from_bucket_name(self, "BuildCache", names.bucket(BUILD_CACHE, PIPELINE, account))
-        self.source = self._versioned("Source", "source") if with_source else None
-        if self.source is not None:
+        self.source = None
+        if with_source:
+            self.source = versioned_bucket(
+                self, "Source", names=names, account=account, kind=SOURCE, access_logs=self.access_logs
+            )
             # Object-created events go to EventBridge, which starts the pipeline of the uploaded key.
             # Set on the L1 bucket: CloudFormation supports it natively, while the L2 property adds a
             # custom-resource Lambda with a wildcard role.
@@ -98,27 +87,56 @@ class PipelineBuckets(Construct):
             bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
                 event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(event_bridge_enabled=True)
             )
+        skip_provider_handler_checks(
+            self, AUTO_DELETE_PROVIDER, "empties the pipeline account's buckets before CloudFormation deletes them"
+        )
+
+
+class PipelineBuckets(Construct):
+    """What an application's pipeline stack uses of the foundation stack's buckets (access logs, build
+    cache, source uploads), found by name, and its own versioned artifact store, so one
+    application's projects can never overwrite another's artifacts."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, names: Names, account: str, with_source: bool) -> None:
+        super().__init__(scope, construct_id)
+        self._names, self._account = names, account
+        self.access_logs = s3.Bucket.from_bucket_name(self, "AccessLogs", names.bucket(ACCESS_LOGS, PIPELINE, account))
+        self.cache = s3.Bucket.from_bucket_name(self, "BuildCache", names.bucket(BUILD_CACHE, PIPELINE, account))
+        self.source = (
+            s3.Bucket.from_bucket_name(self, "Source", names.bucket(SOURCE, PIPELINE, account)) if with_source else None
+        )
 
     def artifact_bucket(self, scope: Construct, app: str) -> s3.Bucket:
         """A versioned artifact store for one application's pipeline."""
-        return self._versioned("Artifacts", f"{app}-artifacts", scope=scope)
-
-    def _versioned(self, construct_id: str, kind: str, scope: Construct | None = None) -> s3.Bucket:
-        rule = s3.LifecycleRule(
-            id="expire-noncurrent-versions",
-            noncurrent_version_expiration=cdk.Duration.days(NONCURRENT_VERSION_DAYS),
-            abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
-        )
-        return make_bucket(
-            scope or self,
-            construct_id,
+        return versioned_bucket(
+            scope,
+            "Artifacts",
             names=self._names,
             account=self._account,
-            kind=kind,
-            versioned=True,
-            lifecycle_rules=[rule],
+            kind=f"{app}-artifacts",
             access_logs=self.access_logs,
         )
+
+
+def versioned_bucket(
+    scope: Construct, construct_id: str, *, names: Names, account: str, kind: str, access_logs: s3.IBucket
+) -> s3.Bucket:
+    """A versioned bucket whose old versions expire after NONCURRENT_VERSION_DAYS."""
+    rule = s3.LifecycleRule(
+        id="expire-noncurrent-versions",
+        noncurrent_version_expiration=cdk.Duration.days(NONCURRENT_VERSION_DAYS),
+        abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+    )
+    return make_bucket(
+        scope,
+        construct_id,
+        names=names,
+        account=account,
+        kind=kind,
+        versioned=True,
+        lifecycle_rules=[rule],
+        access_logs=access_logs,
+    )
 
 
 def make_bucket(
