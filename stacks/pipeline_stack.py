@@ -56,7 +56,7 @@ class PipelineStack(NamedStack):
         )
         self.pipeline = ApplicationPipeline(
             self,
-            "Pipeline",
+            f"App-{app}",
             application=application,
             config=config,
             names=names,
@@ -76,4 +76,6 @@ class PipelineStack(NamedStack):
         if buckets.source is not None:
             sample = SampleSource(self, "SampleSource", names=names, bucket=buckets.source)
             self.pipeline.pipeline.node.add_dependency(sample.seed(app))
-        self.monitoring = ApplicationMonitoring(self, "Monitoring", config=config, names=names, pipeline=self.pipeline)
+        self.monitoring = ApplicationMonitoring(
+            self, f"{app.capitalize()}Monitoring", config=config, names=names, pipeline=self.pipeline
+        )

@@ -54,9 +54,11 @@ def sdk_call(
 
 
 def _kind(scope: Construct, names: Names, environment: str) -> str:
-    """`<stack kind>-sdk-calls`: two stacks of one account and environment (foundation and pipeline) get two."""
-    stack_name = cdk.Stack.of(scope).stack_name
-    return f"{stack_name.removesuffix(f'-{environment}-{names.suffix}')}-sdk-calls"
+    """`<stack kind>-sdk-calls`, the stack's name without its environment and suffix (`cicd-foundation`,
+    `cicd-<app>`): each stack of one account and environment gets its own."""
+    tokens = cdk.Stack.of(scope).stack_name.removesuffix(f"-{names.suffix}").split("-")
+    tokens.remove(environment)
+    return f"{'-'.join(tokens)}-sdk-calls"
 
 
 def _function_name(scope: Construct, names: Names, environment: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -35,29 +36,38 @@ class ServiceStack(NamedStack):
         )
         self.application = application
         self.add_stack_dependency(shared, "runs on the environment's network and cluster")
+        construct_id = app.capitalize()
         self.service = BlueGreenService(
             self,
-            "Service",
+            f"{construct_id}Service",
             application=application,
             environment=environment,
             names=names,
             network=shared.network,
-            cluster=shared.cluster.cluster,
+            # By name: the dashboards and alarms then name the cluster as ECS does, not through an output.
+            cluster=ecs.Cluster.from_cluster_attributes(
+                self, "Cluster", cluster_name=names.cluster(env), vpc=shared.network.vpc
+            ),
             access_logs=s3.Bucket.from_bucket_name(self, "AccessLogs", shared.access_logs.bucket_name),
             pipeline_account=config.pipeline_account,
         )
         self.deployment = BlueGreenDeployment(
-            self, "Deployment", service=self.service, environment=environment, names=names
+            self, f"{construct_id}Deployment", service=self.service, environment=environment, names=names
         )
         self.deploy_role = DeployRole(
-            self, "DeployRole", part=part, application=app, service=self.service, deployment=self.deployment
+            self,
+            f"{construct_id}DeployRole",
+            part=part,
+            application=app,
+            service=self.service,
+            deployment=self.deployment,
         ).role
         self.dashboard = ServiceDashboard(
-            self, "Dashboard", names=names, environment=env, app=app, service=self.service
+            self, f"{construct_id}Dashboard", names=names, environment=env, app=app, service=self.service
         )
         cdk.CfnOutput(
             self,
-            "Url",
+            f"{construct_id}Url",
             value=f"{self.service.scheme}://{self.service.load_balancer.load_balancer_dns_name}",
             description=f"{app} in {env}",
         )

@@ -8,10 +8,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from moto.events.models import EventPattern
+
 from stacks.config import AppConfig, load_config
 from stacks.monitoring_stack import MonitoringStack
 from stacks.naming import PIPELINE, Names
-from tests.support import Synthesized
+from tests.support import Synthesized, merged
 
 ACCOUNT = "111111111111"
 REGION = "us-east-1"
@@ -54,7 +56,18 @@ class System:
         return self.templates[self.names.stack("cicd-monitoring", PIPELINE)]
 
     def environment(self, env: str) -> dict[str, Any]:
-        return self.templates[self.names.stack("cicd", env)]
+        """The environment's shared stack and its service stacks, read as one."""
+        stacks = [self.names.stack("cicd", env)] + [
+            self.names.application_stack(a.name, env) for a in self.config.applications
+        ]
+        return merged({name: self.templates[name] for name in stacks})
+
+    @property
+    def pipeline_account(self) -> dict[str, Any]:
+        """The monitoring, foundation and pipeline stacks, read as one."""
+        names = [self.names.stack("cicd-monitoring", PIPELINE), self.names.stack("cicd-foundation", PIPELINE)]
+        names += [self.names.application_stack(a.name, PIPELINE) for a in self.config.applications]
+        return merged({name: self.templates[name] for name in names})
 
     def resources(self, cfn_type: str, template: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
         """Resources of `cfn_type` in `template`, or in every template (keyed `stack/logical ID`)."""
@@ -118,14 +131,37 @@ class MetricReference:
     namespace: str
     name: str
     dimensions: dict[str, str]
+    """Dimension -> value; for a SEARCH expression, dimension -> the term it matches (`"exact"` or tokens)."""
+    search: bool = False
+
+
+SEARCH = re.compile(r"^SEARCH\('\{(?P<schema>[^}]*)\} MetricName=\"(?P<name>[^\"]+)\" (?P<term>[^']*)', '\w+', \d+\)$")
+
+
+def _searched(widget: str, expression: str) -> MetricReference:
+    """What a SEARCH expression of the app asks for: a namespace, a metric name, its dimensions, and for
+    each the exact value (`"..."`) or the tokens (`Dim=token`, CloudWatch's partial match) it must have."""
+    found = SEARCH.match(expression)
+    assert found, f"{widget}: not a SEARCH expression of the form the app writes: {expression}"
+    namespace, *dimensions = found["schema"].split(",")
+    terms: dict[str, list[str]] = {dimension: [] for dimension in dimensions}
+    for term in found["term"].split():
+        dimension, value = term.split("=", 1)
+        terms[dimension].append(value)
+    return MetricReference(widget, namespace, found["name"], {k: " ".join(v) for k, v in terms.items()}, search=True)
 
 
 def widget_metrics(body: dict[str, Any]) -> list[MetricReference]:
-    """Every metric of every widget (math expressions are skipped: their inputs are listed as metrics too)."""
+    """Every metric of every widget, and what each SEARCH expression looks for (math expressions are
+    skipped: their inputs are listed as metrics too)."""
     found = []
     for widget in body["widgets"]:
+        title = widget.get("properties", {}).get("title", "")
         for entry in widget.get("properties", {}).get("metrics", []):
             values = [item for item in entry if not isinstance(item, dict)]
+            expression = next((item.get("expression", "") for item in entry if isinstance(item, dict)), "")
+            if expression.startswith("SEARCH("):
+                found.append(_searched(title, expression))
             if not values:
                 continue
             namespace, name, *pairs = values
@@ -158,6 +194,19 @@ AWS_METRICS = {
 }
 """AWS namespaces the dashboards may show, the resource type that makes AWS publish them, and the metrics
 AWS publishes there for it."""
+AWS_SEARCH_DIMENSIONS = {
+    "AWS/CodeBuild": {"ProjectName"},
+    "AWS/ApplicationELB": {"LoadBalancer"},
+    "AWS/ECS": {"ClusterName", "ServiceName"},
+}
+
+
+def _satisfies(name: str, term: str) -> bool:
+    """CloudWatch SEARCH: `"exact"` matches the whole value, bare tokens each match one of its tokens."""
+    if term.startswith('"'):
+        return name == term.strip('"')
+    tokens = set(re.split(r"[^A-Za-z0-9]+", name))
+    return all(token in tokens for token in term.split())
 
 
 @dataclass
@@ -165,6 +214,8 @@ class Emitters:
     """What the synthesized app emits: resources publishing AWS metrics, and its metric filters' metrics."""
 
     codebuild_projects: set[str] = field(default_factory=set)
+    named: dict[str, set[str]] = field(default_factory=dict)
+    """Dimension -> the names the app's resources give it: what a SEARCH expression can find."""
     filters: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     """(namespace, metric name) -> dimension names, from every metric filter of the app."""
     filter_values: dict[str, set[str]] = field(default_factory=dict)
@@ -186,10 +237,36 @@ class Emitters:
             resource["Properties"]["DeploymentGroupName"]
             for resource in system.resources("AWS::CodeDeploy::DeploymentGroup").values()
         }
+        emitters.named = {
+            **emitters.filter_values,
+            "ProjectName": emitters.codebuild_projects,
+            "ClusterName": {r["Properties"]["ClusterName"] for r in system.resources("AWS::ECS::Cluster").values()},
+            "LoadBalancer": {
+                r["Properties"]["Name"] for r in system.resources("AWS::ElasticLoadBalancingV2::LoadBalancer").values()
+            },
+        }
         return emitters
+
+    def search_problems(self, metric: MetricReference) -> list[str]:
+        """Why a SEARCH expression would find nothing the app emits: an unknown metric or dimension set,
+        or a term no resource's name satisfies (a dimension left open, like ServiceName, needs none)."""
+        where = f"{metric.widget!r}: SEARCH {metric.namespace}/{metric.name} {metric.dimensions}"
+        if metric.namespace in AWS_METRICS:
+            expected = AWS_SEARCH_DIMENSIONS[metric.namespace]
+            if metric.name not in AWS_METRICS[metric.namespace][1] or set(metric.dimensions) != expected:
+                return [f"{where}: AWS publishes no such metric with dimensions {sorted(expected)}"]
+        elif self.filters.get((metric.namespace, metric.name)) != set(metric.dimensions):
+            return [f"{where}: no metric filter of the app produces this metric with these dimensions"]
+        problems = []
+        for dimension, term in metric.dimensions.items():
+            if term and not any(_satisfies(name, term) for name in self.named.get(dimension, ())):
+                problems.append(f"{where}: no resource of the app gives {dimension} a value matching {term!r}")
+        return problems
 
     def problems(self, metric: MetricReference, template: dict[str, Any]) -> list[str]:
         """Why nothing in the app would emit `metric` as the dashboard in `template` asks for it."""
+        if metric.search:
+            return self.search_problems(metric)
         where = f"{metric.widget!r}: {metric.namespace}/{metric.name} {metric.dimensions}"
         if metric.namespace in AWS_METRICS:
             cfn_type, names = AWS_METRICS[metric.namespace]
@@ -221,12 +298,17 @@ class Emitters:
             ok = set(dimensions) == {"ProjectName"} and dimensions["ProjectName"] in self.codebuild_projects
             return [] if ok else ["ProjectName must name one of the app's CodeBuild projects"]
         if metric.namespace == "AWS/ECS":
+            cluster = dimensions.get("ClusterName", "")
             ok = (
                 set(dimensions) == {"ClusterName", "ServiceName"}
-                and of_type(dimensions["ClusterName"], "AWS::ECS::Cluster")
+                and (of_type(cluster, "AWS::ECS::Cluster") or cluster in self.named.get("ClusterName", ()))
                 and of_type(dimensions["ServiceName"], "AWS::ECS::Service")
             )
-            return [] if ok else ["ClusterName and ServiceName must refer to this stack's cluster and service"]
+            return (
+                []
+                if ok
+                else ["ClusterName and ServiceName must name one of the app's clusters and this stack's service"]
+            )
         load_balancer = dimensions.get("LoadBalancer", "")
         # A target group's metrics name its load balancer through a listener's ARN.
         listener_or_balancer = of_type(load_balancer, "AWS::ElasticLoadBalancingV2::LoadBalancer") or of_type(
@@ -246,16 +328,9 @@ class Emitters:
 
 
 def matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
-    """EventBridge matching for the pattern forms the app uses: lists of exact values, nested objects."""
-    for key, expected in pattern.items():
-        if key not in event:
-            return False
-        if isinstance(expected, dict):
-            if not isinstance(event[key], dict) or not matches(expected, event[key]):
-                return False
-        elif event[key] not in expected:
-            return False
-    return True
+    """Whether EventBridge delivers `event` to a rule with `pattern`, as moto's EventBridge judges it
+    (exact values, nested objects, `suffix` and the other content filters)."""
+    return EventPattern(json.dumps(pattern), pattern).matches_event(event)
 
 
 def json_path(event: dict[str, Any], path: str) -> Any:

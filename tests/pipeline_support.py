@@ -7,7 +7,7 @@ import functools
 import json
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +15,10 @@ import aws_cdk as cdk
 
 from aspects import GateRun
 from stacks.config import AppConfig, load_config
+from stacks.foundation_stack import FoundationStack
 from stacks.naming import PIPELINE, Names
 from stacks.pipeline_stack import PipelineStack
-from tests.support import Synthesized
+from tests.support import Synthesized, merged
 
 TWO_APPLICATIONS = [
     {"name": "sample", "containerPort": 8080, "healthCheckPath": "/health"},
@@ -34,8 +35,12 @@ CONNECTION_SOURCE = {
 class SynthesizedPipeline:
     config: AppConfig
     names: Names
-    stack_name: str
+    stack_names: list[str]
+    """The foundation stack, then each application's pipeline stack."""
     raw: dict[str, Any]
+    """The applications' pipeline stacks read as one (tests.support.merged)."""
+    foundation: dict[str, Any]
+    """The foundation stack: what the pipelines share and find by name."""
     error: str
     """The synthesis error (the gate's or cdk-nag's report), empty when synthesis passed."""
     gate: GateRun
@@ -47,6 +52,11 @@ class SynthesizedPipeline:
     def of_type(self, cfn_type: str) -> dict[str, dict[str, Any]]:
         return {key: body for key, body in self.resources.items() if body["Type"] == cfn_type}
 
+    @property
+    def shared(self) -> SynthesizedPipeline:
+        """The foundation stack, read like the pipeline stacks."""
+        return replace(self, raw=self.foundation)
+
     def named(self, cfn_type: str, name_property: str, name: str) -> tuple[str, dict[str, Any]]:
         matches = [(k, b) for k, b in self.of_type(cfn_type).items() if b["Properties"].get(name_property) == name]
         assert len(matches) == 1, f"expected one {cfn_type} named {name}, found {len(matches)}"
@@ -54,41 +64,55 @@ class SynthesizedPipeline:
 
 
 def _synthesize(overrides_json: str) -> SynthesizedPipeline:
-    """As app.py does it (the gate and cdk-nag included), with only the pipeline stack."""
+    """As app.py does it (the gate and cdk-nag included), with only the pipeline account's foundation
+    and pipeline stacks."""
     from app import assemble, new_app
 
     outdir = Path(tempfile.mkdtemp(prefix="pipeline-cdk-out-"))
     atexit.register(shutil.rmtree, outdir, ignore_errors=True)
     app = new_app(outdir=str(outdir), **json.loads(overrides_json))
-    built: list[PipelineStack] = []
 
-    def build(app: cdk.App, config: AppConfig) -> list[PipelineStack]:
-        built.append(PipelineStack(app, config=config, names=Names(config.suffix)))
-        return built
+    def build(app: cdk.App, config: AppConfig) -> list[cdk.Stack]:
+        names = Names(config.suffix)
+        foundation = FoundationStack(app, config=config, names=names)
+        return [foundation] + [
+            PipelineStack(app, application=application, config=config, names=names)
+            for application in config.applications
+        ]
 
-    config, _, gate = assemble(app, build)
+    config, built, gate = assemble(app, build)
     error = ""
     try:
         app.synth()
     except RuntimeError as failure:
         error = str(failure)
-    (stack,) = built
-    raw = json.loads((outdir / stack.template_file).read_text())
+    templates = {stack.stack_name: json.loads((outdir / stack.template_file).read_text()) for stack in built}
+    foundation, *pipelines = templates
     return SynthesizedPipeline(
-        config=config, names=Names(config.suffix), stack_name=stack.stack_name, raw=raw, error=error, gate=gate
+        config=config,
+        names=Names(config.suffix),
+        stack_names=list(templates),
+        raw=merged({name: templates[name] for name in pipelines}),
+        foundation=templates[foundation],
+        error=error,
+        gate=gate,
     )
 
 
 def from_system(system: Synthesized) -> SynthesizedPipeline:
-    """The pipeline stack of the session's main app (cdk.json's defaults: one application, S3 source)."""
+    """The pipeline account's foundation and pipeline stacks of the session's main app (cdk.json's
+    defaults: one application, S3 source)."""
     config = load_config(system.app.node)
     names = Names(config.suffix)
-    stack_name = names.stack("cicd", PIPELINE)
+    stack_names = [names.stack("cicd-foundation", PIPELINE)] + [
+        names.application_stack(app.name, PIPELINE) for app in config.applications
+    ]
     return SynthesizedPipeline(
         config=config,
         names=names,
-        stack_name=stack_name,
-        raw=system.raw(stack_name),
+        stack_names=stack_names,
+        raw=merged({name: system.raw(name) for name in stack_names[1:]}),
+        foundation=system.raw(stack_names[0]),
         error=system.error,
         gate=system.gate,
     )

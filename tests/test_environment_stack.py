@@ -71,7 +71,7 @@ class TestEnvironment:
         (service,) = envs.resources(env, "AWS::ECS::Service").values()
         network = service["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]
         assert network["AssignPublicIp"] == "DISABLED"
-        assert {subnet["Ref"] for subnet in network["Subnets"]} == private_subnets
+        assert {envs.referenced(env, subnet) for subnet in network["Subnets"]} == private_subnets
 
     def test_egress_through_a_nat_gateway_per_zone(self, envs: Environments, env: str) -> None:
         envs.template(env).resource_count_is("AWS::EC2::NatGateway", 2)
@@ -190,12 +190,24 @@ class TestEnvironment:
                 "LoadBalancerAttributes": Match.array_with(
                     [
                         {"Key": "access_logs.s3.enabled", "Value": "true"},
-                        {"Key": "access_logs.s3.bucket", "Value": {"Ref": bucket}},
+                        {"Key": "access_logs.s3.bucket", "Value": f"alb-access-logs-{env}-dev-{ACCOUNTS[env]}"},
                         {"Key": "access_logs.s3.prefix", "Value": APP},
                     ]
                 )
             },
         )
+        # Granted once for every application's prefix: a new service stack adds nothing to this policy.
+        (policy,) = envs.resources(env, "AWS::S3::BucketPolicy").values()
+        writes = [
+            statement
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            if statement["Action"] == "s3:PutObject"
+        ]
+        logs = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, f"/*/AWSLogs/{ACCOUNTS[env]}/*"]]}
+        assert [(statement["Principal"], statement["Resource"]) for statement in writes] == [
+            ({"AWS": "arn:aws:iam::127311923021:root"}, logs),
+            ({"Service": "delivery.logs.amazonaws.com"}, logs),
+        ]
 
     def test_production_listener_serves_blue_and_test_listener_serves_green(self, envs: Environments, env: str) -> None:
         template = envs.template(env)
@@ -339,7 +351,7 @@ class TestEnvironment:
     def test_deploy_role_trusts_exactly_the_deploy_project_roles_with_the_external_id(
         self, envs: Environments, env: str
     ) -> None:
-        role = envs.role(env, f"deploy-role-{env}-dev")
+        role = envs.role(env, f"{APP}-deploy-role-{env}-dev")
         (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
         assert statement["Effect"] == "Allow" and statement["Action"] == "sts:AssumeRole"
         assert statement["Principal"] == {"AWS": f"arn:aws:iam::{PIPELINE_ACCOUNT}:root"}
@@ -350,7 +362,7 @@ class TestEnvironment:
 
     def test_deploy_role_trust_matches_the_names_the_pipeline_uses(self, envs: Environments, env: str) -> None:
         names = envs.names
-        role = envs.role(env, names.deploy_role(env))
+        role = envs.role(env, names.deploy_role(APP, env))
         condition = role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
         assert condition["StringEquals"]["sts:ExternalId"] == names.external_id(env)
         assert condition["ArnEquals"]["aws:PrincipalArn"] == [
@@ -358,13 +370,13 @@ class TestEnvironment:
         ]
 
     def test_deploy_role_denies_terminate_instances_in_its_own_policy(self, envs: Environments, env: str) -> None:
-        role = envs.role(env, f"deploy-role-{env}-dev")
+        role = envs.role(env, f"{APP}-deploy-role-{env}-dev")
         assert inline_statements(role, "DenyTerminateInstances") == [
             {"Sid": "DenyTerminateInstances", "Effect": "Deny", "Action": "ec2:TerminateInstances", "Resource": "*"}
         ]
 
     def test_deploy_role_may_only_deploy_this_service(self, envs: Environments, env: str) -> None:
-        role = envs.role(env, f"deploy-role-{env}-dev")
+        role = envs.role(env, f"{APP}-deploy-role-{env}-dev")
         statements = {
             tuple(sorted(as_list(statement["Action"]))): statement
             for statement in inline_statements(role, "BlueGreenDeploy")

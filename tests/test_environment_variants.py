@@ -58,25 +58,24 @@ def test_single_account_mode_puts_every_environment_in_the_pipeline_account(envs
     assert {stack.account for stack in envs.stacks.values()} == {ACCOUNT}
     assert len({stack.stack_name for stack in envs.stacks.values()}) == 3
     for env in envs.stacks:
-        role = envs.role(env, f"deploy-role-{env}-{SUFFIX}")
+        role = envs.role(env, f"sample-deploy-role-{env}-{SUFFIX}")
         assert inline_statements(role, "DenyTerminateInstances")[0]["Effect"] == "Deny"
 
 
-def test_deploy_role_trusts_every_applications_deploy_project(envs: Environments) -> None:
-    role = envs.role("staging", f"deploy-role-staging-{SUFFIX}")
-    condition = role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
-    assert condition["ArnEquals"]["aws:PrincipalArn"] == [
-        f"arn:aws:iam::{ACCOUNT}:role/deploy-{app}-role-staging-{SUFFIX}" for app in ("sample", LONG_APP)
-    ]
-    families = {
-        resource
-        for statement in inline_statements(role, "BlueGreenDeploy")
-        if "ecs:RegisterTaskDefinition" in as_list(statement["Action"])
-        for resource in as_list(statement["Resource"])
-    }
-    assert families == {
-        f"arn:aws:ecs:us-east-1:{ACCOUNT}:task-definition/{app}-task-staging-{SUFFIX}:*" for app in ("sample", LONG_APP)
-    }
+def test_each_application_has_its_own_deploy_role_trusting_only_its_deploy_project(envs: Environments) -> None:
+    for app in ("sample", LONG_APP):
+        role = envs.role("staging", f"{app}-deploy-role-staging-{SUFFIX}")
+        condition = role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
+        assert condition["ArnEquals"]["aws:PrincipalArn"] == [
+            f"arn:aws:iam::{ACCOUNT}:role/deploy-{app}-role-staging-{SUFFIX}"
+        ]
+        families = {
+            resource
+            for statement in inline_statements(role, "BlueGreenDeploy")
+            if "ecs:RegisterTaskDefinition" in as_list(statement["Action"])
+            for resource in as_list(statement["Resource"])
+        }
+        assert families == {f"arn:aws:ecs:us-east-1:{ACCOUNT}:task-definition/{app}-task-staging-{SUFFIX}:*"}
 
 
 def test_each_application_gets_its_own_service_and_deployment_group(envs: Environments) -> None:

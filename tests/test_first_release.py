@@ -9,7 +9,7 @@ from stacks.foundation import BUILDKIT, PLACEHOLDER
 from stacks.pipeline import buildspecs
 from tests.support import Synthesized
 
-PIPELINE, FOUNDATION = "cicd-pipeline-dev", "cicd-foundation-pipeline-dev"
+PIPELINE, FOUNDATION = "cicd-pipeline-sample-dev", "cicd-foundation-pipeline-dev"
 
 
 def of_type(template: dict[str, Any], cfn_type: str) -> dict[str, dict[str, Any]]:
@@ -77,5 +77,5 @@ def test_tools_images_are_filled_at_deploy_time_and_wait_before_anything_uses_th
         assert "@sha256:" in image.source and f"docker pull --platform linux/amd64 {image.source}" in commands
     assert spec["phases"]["post_build"]["commands"][0].endswith('"$WAIT_HANDLE_URL"')
     manifest = json.loads((system.outdir / "manifest.json").read_text())["artifacts"]
-    for stack in ("cicd-dev-dev", "cicd-staging-dev", "cicd-prod-dev", PIPELINE):
+    for stack in ("cicd-dev-sample-dev", "cicd-staging-sample-dev", "cicd-prod-sample-dev", PIPELINE):
         assert FOUNDATION in manifest[stack].get("dependencies", []), stack

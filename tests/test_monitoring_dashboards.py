@@ -44,7 +44,9 @@ def test_every_dashboard_metric_is_emitted_by_something_in_the_app(built: System
             metrics = widget_metrics(dashboard_body(resource))
             assert metrics
             assert [problem for metric in metrics for problem in emitters.problems(metric, template)] == []
-    assert dashboards == 1 + len(ENVIRONMENTS)
+    # The pipeline account's overview and the application's delivery dashboard; in each environment its
+    # overview and the application's service dashboard.
+    assert dashboards == 2 + 2 * len(ENVIRONMENTS)
 
 
 @pytest.mark.parametrize(
@@ -71,12 +73,12 @@ def test_the_emitted_metric_check_rejects_metrics_nothing_emits(
     assert problems and problem in problems[0]
 
 
-# --- the pipeline account's delivery dashboard ----------------------------------------------------
+# --- an application's delivery dashboard (in its pipeline stack) -----------------------------------
 
 
 @pytest.fixture(scope="module")
 def delivery(built: System) -> dict:
-    return dashboard(built, built.monitoring, "cicd-dashboard-pipeline-dev")
+    return dashboard(built, built.pipeline_account, "sample-dashboard-pipeline-dev")
 
 
 def test_delivery_dashboard_shows_pipeline_success_rate_and_counts(delivery: dict) -> None:
@@ -126,24 +128,74 @@ def test_delivery_dashboard_lists_recent_failures_by_stage_and_action(built: Sys
         built.monitoring, "AWS::Logs::LogGroup", "LogGroupName", "/aws/events/delivery-events-pipeline-dev"
     )[0]
     query = widget(delivery, "Recent failures by stage and action")["query"]
-    assert query.startswith(f"SOURCE '${{Ref:{log_group}}}' | ")
-    assert "filter `detail-type` = 'CodePipeline Action Execution State Change' and detail.state = 'FAILED'" in query
+    log_group_name = built.monitoring["Resources"][log_group]["Properties"]["LogGroupName"]
+    assert query.startswith(f"SOURCE '{log_group_name}' | ")  # the monitoring stack's, by name
+    assert (
+        "filter `detail-type` = 'CodePipeline Action Execution State Change' and detail.state = 'FAILED' "
+        "and detail.pipeline = 'sample-pipeline-pipeline-dev'"
+    ) in query
     assert "by pipeline, stage, action" in query and "sort last_failure desc" in query
 
 
-def test_delivery_dashboard_shows_every_alarm(built: System, delivery: dict) -> None:
-    alarms = set(built.resources("AWS::CloudWatch::Alarm", built.monitoring))
+def test_delivery_dashboard_shows_every_alarm_of_the_application(built: System, delivery: dict) -> None:
+    template = built.templates["cicd-pipeline-sample-dev"]
+    alarms = set(built.resources("AWS::CloudWatch::Alarm", template))
     shown = widget(delivery, "Alarms")["alarms"]
+    assert len(alarms) == 4  # repeated pipeline failures; a rollback in each environment
     assert {arn.removeprefix("${GetAtt:").removesuffix(".Arn}") for arn in shown} == alarms
+
+
+# --- the overviews: every application without listing them ----------------------------------------
+
+
+def test_pipeline_account_overview_searches_every_applications_metrics(built: System, emitters: Emitters) -> None:
+    body = dashboard(built, built.monitoring, "cicd-dashboard-pipeline-dev")
+    searched = widget_metrics(body)
+    assert all(metric.search for metric in searched)
+    assert {(m.namespace, m.name, tuple(m.dimensions.values())) for m in searched} == {
+        *(
+            (NAMESPACE, name, ("pipeline pipeline dev",))
+            for name in ("PipelineExecutionsFailed", "PipelineExecutionsSucceeded")
+        ),
+        *(
+            (NAMESPACE, name, (f"deployment group {env} dev",))
+            for name in ("DeploymentsRolledBack", "DeploymentsSucceeded")
+            for env in ENVIRONMENTS
+        ),
+        *(
+            ("AWS/CodeBuild", name, (f"{kind} dev",))
+            for name in ("FailedBuilds", "Duration")
+            for kind in ("build pipeline", "test pipeline", *(f"deploy {env}" for env in ENVIRONMENTS))
+        ),
+    }
+    # The terms find the application's resources and no other copy's (suffix `pr7`).
+    assert [problem for metric in searched for problem in emitters.search_problems(metric)] == []
+    other_copy = Emitters(named={"Pipeline": {"sample-pipeline-pipeline-pr7"}}, filters=emitters.filters)
+    pipelines = next(m for m in searched if m.name == "PipelineExecutionsFailed")
+    assert other_copy.search_problems(pipelines)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_environment_overview_searches_every_service_of_the_cluster(
+    built: System, emitters: Emitters, env: str
+) -> None:
+    body = dashboard(built, built.environment(env), f"cicd-dashboard-{env}-dev")
+    searched = widget_metrics(body)
+    assert {(m.namespace, m.name, tuple(m.dimensions.items())) for m in searched} == {
+        ("AWS/ApplicationELB", "RequestCount", (("LoadBalancer", f"lb {env} dev"),)),
+        ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", (("LoadBalancer", f"lb {env} dev"),)),
+        ("AWS/ECS", "CPUUtilization", (("ClusterName", f'"ecs-cluster-{env}-dev"'), ("ServiceName", ""))),
+    }
+    assert [problem for metric in searched for problem in emitters.search_problems(metric)] == []
 
 
 # --- each environment's service dashboard ----------------------------------------------------------
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_environment_dashboard_shows_load_balancer_and_ecs_health(built: System, env: str) -> None:
+def test_service_dashboard_shows_load_balancer_and_ecs_health(built: System, env: str) -> None:
     template = built.environment(env)
-    body = dashboard(built, template, f"cicd-dashboard-{env}-dev")
+    body = dashboard(built, template, f"sample-dashboard-{env}-dev")
     shown = {(m.namespace, m.name, tuple(sorted(m.dimensions))) for m in widget_metrics(body)}
     alb, target_group, ecs = ("LoadBalancer",), ("LoadBalancer", "TargetGroup"), ("ClusterName", "ServiceName")
     assert shown == {

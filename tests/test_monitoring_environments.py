@@ -54,7 +54,11 @@ def test_environment_forwards_its_deployment_outcomes_to_the_pipeline_account_bu
     assert rule["EventPattern"] == {
         "source": ["aws.codedeploy"],
         "detail-type": ["CodeDeploy Deployment State-change Notification"],
-        "detail": {"deploymentGroup": [f"sample-deployment-group-{env}-dev"], "state": ["SUCCESS", "FAILURE", "STOP"]},
+        # every application's group in this environment, by how its name ends
+        "detail": {
+            "deploymentGroup": [{"suffix": f"-deployment-group-{env}-dev"}],
+            "state": ["SUCCESS", "FAILURE", "STOP"],
+        },
     }
     assert "EventBusName" not in rule  # CodeDeploy publishes to the account's default bus
     (target,) = rule["Targets"]
@@ -121,9 +125,11 @@ def test_single_account_bus_has_no_policy_as_every_forwarder_is_in_its_own_accou
 def test_single_account_forwarders_target_the_bus_in_the_same_account(single_account: System, env: str) -> None:
     rule, role = forwarder(single_account, env)
     assert rule["Targets"][0]["Arn"] == bus_arn(SINGLE_SUFFIX)
-    assert rule["EventPattern"]["detail"]["deploymentGroup"] == [
-        f"{app}-deployment-group-{env}-{SINGLE_SUFFIX}" for app in ("sample", "orders")
-    ]
+    pattern = rule["EventPattern"]
+    assert pattern["detail"]["deploymentGroup"] == [{"suffix": f"-deployment-group-{env}-{SINGLE_SUFFIX}"}]
+    for app in ("sample", "orders"):
+        assert matches(pattern, deployment_event(ACCOUNT, env, "SUCCESS", app=app, suffix=SINGLE_SUFFIX))
+    assert not matches(pattern, deployment_event(ACCOUNT, env, "SUCCESS", suffix="dev"))
     assert role["RoleName"] == f"deployment-events-role-{env}-{SINGLE_SUFFIX}"
 
 
@@ -143,7 +149,7 @@ def test_single_account_names_do_not_collide(single_account: System) -> None:
 def test_single_account_counts_and_alarms_each_application_in_each_environment(single_account: System) -> None:
     alarms = {
         r["Properties"]["AlarmName"]
-        for r in single_account.resources("AWS::CloudWatch::Alarm", single_account.monitoring).values()
+        for r in single_account.resources("AWS::CloudWatch::Alarm", single_account.pipeline_account).values()
     }
     expected = {f"{app}-rollback-alarm-{env}-{SINGLE_SUFFIX}" for app in ("sample", "orders") for env in ENVIRONMENTS}
     expected |= {f"{app}-pipeline-failures-alarm-pipeline-{SINGLE_SUFFIX}" for app in ("sample", "orders")}

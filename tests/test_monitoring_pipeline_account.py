@@ -4,6 +4,7 @@ filter patterns are evaluated against them the way EventBridge and CloudWatch Lo
 
 from __future__ import annotations
 
+import fnmatch
 import json
 
 import aws_cdk as cdk
@@ -46,6 +47,10 @@ def built(system: Synthesized) -> System:
     return System.of(system)
 
 
+ALERTS_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts-topic-pipeline-dev"
+"""The monitoring stack's topic, as an application's alarms name it."""
+
+
 def rule(built: System, name: str) -> dict:
     return built.named(built.monitoring, "AWS::Events::Rule", "Name", name)[1]["Properties"]
 
@@ -73,8 +78,8 @@ def test_monitoring_refers_to_the_pipeline_stack_by_name_only(built: System) -> 
 
 
 def test_pipelines_are_watched_by_their_literal_names(built: System) -> None:
-    pipeline_stack = next(stack for stack in built.synthesized.stacks if stack.stack_name == "cicd-pipeline-dev")
-    sample = pipeline_stack.pipelines["sample"]
+    pipeline_stack = next(s for s in built.synthesized.stacks if s.stack_name == "cicd-pipeline-sample-dev")
+    sample = pipeline_stack.pipeline
     assert physical_name(sample.pipeline) == PIPELINE_NAME
     assert [physical_name(project) for project in sample.projects] == PROJECTS
     unnamed = events.Rule(
@@ -106,12 +111,29 @@ def test_only_the_alert_rules_and_alarms_may_publish_to_the_alerts_topic(built: 
     by_service = {statement["Principal"]["Service"]: statement for statement in allows}
     assert set(by_service) == {"events.amazonaws.com", "cloudwatch.amazonaws.com"}
     rules = {k for k, r in built.resources("AWS::Events::Rule", built.monitoring).items() if "alert" in k.lower()}
-    alarms = set(built.resources("AWS::CloudWatch::Alarm", built.monitoring))
-    for service, sources in (("events.amazonaws.com", rules), ("cloudwatch.amazonaws.com", alarms)):
-        statement = by_service[service]
-        assert statement["Action"] == "sns:Publish"
-        arns = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
-        assert {arn["Fn::GetAtt"][0] for arn in arns} == sources and len(sources) >= 4
+    statement = by_service["events.amazonaws.com"]
+    assert statement["Action"] == "sns:Publish"
+    arns = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
+    assert {arn["Fn::GetAtt"][0] for arn in arns} == rules and len(rules) == 5
+    # The applications' alarms live in their pipeline stacks: admitted by the ARN their names end with.
+    statement = by_service["cloudwatch.amazonaws.com"]
+    assert statement["Action"] == "sns:Publish"
+    patterns = [resolve(arn) for arn in statement["Condition"]["ArnLike"]["aws:SourceArn"]]
+    alarm = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:"
+    assert patterns == [f"{alarm}*-pipeline-failures-alarm-pipeline-dev"] + [
+        f"{alarm}*-rollback-alarm-{env}-dev" for env in GROUPS
+    ]
+    alarms = [
+        a["Properties"]
+        for a in built.resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("AlarmActions")
+    ]
+    topic_arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts-topic-pipeline-dev"
+    publishing = [a["AlarmName"] for a in alarms if topic_arn in map(resolve, a["AlarmActions"])]
+    assert len(publishing) == 4
+    for name in publishing:
+        assert [p for p in patterns if fnmatch.fnmatchcase(alarm + name, p)], name
+    assert not fnmatch.fnmatchcase(f"{alarm}sample-rollback-alarm-dev-pr7", patterns[1])
 
 
 # --- alert rules: pattern, target, readable sentence ------------------------------------------------
@@ -139,7 +161,13 @@ ALERTS = {
         {
             "source": ["aws.codebuild"],
             "detail-type": ["CodeBuild Build State Change"],
-            "detail": {"project-name": PROJECTS, "build-status": ["FAILED", "FAULT", "TIMED_OUT"]},
+            "detail": {
+                "project-name": [
+                    {"suffix": ending}
+                    for ending in ("-build-pipeline-dev", "-test-pipeline-dev", *(f"-deploy-{e}-dev" for e in GROUPS))
+                ],
+                "build-status": ["FAILED", "FAULT", "TIMED_OUT"],
+            },
         },
         build_event("sample-build-pipeline-dev", "TIMED_OUT", PIPELINE_NAME),
         [
@@ -187,8 +215,8 @@ def test_alert_rule_pattern_and_target(built: System, name: str) -> None:
     expected, _, _ = ALERTS[name]
     properties = rule(built, name)
     pattern = properties["EventPattern"]
-    if expected["source"] == ["aws.codepipeline"]:
-        expected = {**expected, "detail": {"pipeline": [PIPELINE_NAME], **expected["detail"]}}
+    if expected["source"] == ["aws.codepipeline"]:  # every application's pipeline, by how its name ends
+        expected = {**expected, "detail": {"pipeline": [{"suffix": "-pipeline-pipeline-dev"}], **expected["detail"]}}
     assert pattern == expected
     assert "EventBusName" not in properties  # the account's default bus, where the services publish
     (target,) = properties["Targets"]
@@ -291,13 +319,16 @@ def test_log_rules_send_pipeline_outcomes_and_forwarded_deployments_to_the_log_g
     assert pipelines[1]["Properties"]["EventPattern"] == {
         "source": ["aws.codepipeline"],
         "detail-type": [EXECUTION, STAGE, ACTION],
-        "detail": {"pipeline": [PIPELINE_NAME], "state": outcomes},
+        "detail": {"pipeline": [{"suffix": "-pipeline-pipeline-dev"}], "state": outcomes},
     }
     assert "EventBusName" not in pipelines[1]["Properties"]
     assert deployments[1]["Properties"]["EventPattern"] == {
         "source": ["aws.codedeploy"],
         "detail-type": ["CodeDeploy Deployment State-change Notification"],
-        "detail": {"deploymentGroup": list(GROUPS.values()), "state": ["SUCCESS", "FAILURE", "STOP"]},
+        "detail": {
+            "deploymentGroup": [{"suffix": f"-deployment-group-{env}-dev"} for env in GROUPS],
+            "state": ["SUCCESS", "FAILURE", "STOP"],
+        },
     }
     assert deployments[1]["Properties"]["EventBusName"] == {"Ref": bus_id}
     for _, resource in (pipelines, deployments):
@@ -402,9 +433,8 @@ def test_logged_events_are_counted_by_exactly_their_metric(built: System, event:
 
 
 def test_repeated_pipeline_failures_alarm(built: System) -> None:
-    topic = logical_id(built, "AWS::SNS::Topic", "TopicName", "alerts-topic-pipeline-dev")
     _, alarm = built.named(
-        built.monitoring, "AWS::CloudWatch::Alarm", "AlarmName", "sample-pipeline-failures-alarm-pipeline-dev"
+        built.pipeline_account, "AWS::CloudWatch::Alarm", "AlarmName", "sample-pipeline-failures-alarm-pipeline-dev"
     )
     properties = alarm["Properties"]
     assert (properties["Namespace"], properties["MetricName"]) == (NAMESPACE, "PipelineExecutionsFailed")
@@ -412,16 +442,16 @@ def test_repeated_pipeline_failures_alarm(built: System) -> None:
     assert (properties["Statistic"], properties["Period"], properties["EvaluationPeriods"]) == ("Sum", 10800, 1)
     assert (properties["ComparisonOperator"], properties["Threshold"]) == ("GreaterThanOrEqualToThreshold", 2)
     assert properties["TreatMissingData"] == "notBreaching"
-    assert properties["AlarmActions"] == [{"Ref": topic}]
+    assert properties["AlarmActions"] == [ALERTS_TOPIC]
 
 
 @pytest.mark.parametrize("env", GROUPS)
 def test_deployment_rollback_alarm_per_environment(built: System, env: str) -> None:
-    topic = logical_id(built, "AWS::SNS::Topic", "TopicName", "alerts-topic-pipeline-dev")
-    _, alarm = built.named(built.monitoring, "AWS::CloudWatch::Alarm", "AlarmName", f"sample-rollback-alarm-{env}-dev")
+    name = f"sample-rollback-alarm-{env}-dev"
+    _, alarm = built.named(built.pipeline_account, "AWS::CloudWatch::Alarm", "AlarmName", name)
     properties = alarm["Properties"]
     assert (properties["Namespace"], properties["MetricName"]) == (NAMESPACE, "DeploymentsRolledBack")
     assert properties["Dimensions"] == [{"Name": "DeploymentGroup", "Value": GROUPS[env]}]
     assert (properties["Statistic"], properties["Period"]) == ("Sum", 300)
     assert (properties["ComparisonOperator"], properties["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
-    assert properties["AlarmActions"] == [{"Ref": topic}]
+    assert properties["AlarmActions"] == [ALERTS_TOPIC]

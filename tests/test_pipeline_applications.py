@@ -57,7 +57,7 @@ def test_application_settings_reach_its_deploy_projects(synth: SynthesizedPipeli
     variables = {v["Name"]: v["Value"] for v in body["Properties"]["Environment"]["EnvironmentVariables"]}
     assert (variables["CONTAINER_PORT"], variables["HEALTH_CHECK_PATH"]) == ("9000", "/ready")
     assert (variables["CPU"], variables["MEMORY"]) == ("512", "1024")
-    assert variables["DEPLOY_ROLE_ARN"] == "arn:aws:iam::333333333333:role/deploy-role-prod-dev"
+    assert variables["DEPLOY_ROLE_ARN"] == "arn:aws:iam::333333333333:role/orders-deploy-role-prod-dev"
 
 
 def test_codeconnections_source_replaces_the_source_bucket(synth: SynthesizedPipeline) -> None:

@@ -64,8 +64,10 @@ def role_statements(synth: SynthesizedPipeline, role_key: str) -> list[dict[str,
 # --- the pipeline ---------------------------------------------------------------------------------
 
 
-def test_stack_is_named_by_convention_in_the_pipeline_account(synth: SynthesizedPipeline) -> None:
-    assert synth.stack_name == synth.names.stack("cicd", PIPELINE) == "cicd-pipeline-dev"
+def test_stacks_are_named_by_convention_in_the_pipeline_account(synth: SynthesizedPipeline) -> None:
+    """The shared foundation, and one pipeline stack per application (`cicd-pipeline-<app>-<suffix>`)."""
+    assert synth.stack_names == ["cicd-foundation-pipeline-dev", "cicd-pipeline-sample-dev"]
+    assert synth.names.application_stack("sample", PIPELINE) == "cicd-pipeline-sample-dev"
 
 
 def test_one_v2_pipeline_with_exactly_four_stages_in_order(synth: SynthesizedPipeline, pipeline: dict) -> None:
@@ -88,18 +90,20 @@ def test_deploy_stage_runs_dev_approval_staging_approval_prod(pipeline: dict) ->
 def test_approvals_notify_the_approvals_topic_naming_application_commit_and_environment(
     synth: SynthesizedPipeline, pipeline: dict
 ) -> None:
-    topic_key, _ = synth.named("AWS::SNS::Topic", "TopicName", "approvals-topic-pipeline-dev")
+    synth.shared.named("AWS::SNS::Topic", "TopicName", "approvals-topic-pipeline-dev")
     approvals = [a for a in stage(pipeline, "Deploy") if a["ActionTypeId"]["Category"] == "Approval"]
     assert len(approvals) == 2
     for approval, env in zip(approvals, ("staging", "prod"), strict=True):
         config = approval["Configuration"]
-        assert config["NotificationArn"] == {"Ref": topic_key}
+        # The foundation stack's topic, by the ARN its name gives.
+        assert config["NotificationArn"] == "arn:aws:sns:us-east-1:111111111111:approvals-topic-pipeline-dev"
         assert "application sample" in config["CustomData"]
         assert "#{Source_Source_NS.VersionId}" in config["CustomData"]  # the commit (S3 object version)
         assert f"to {env};" in config["CustomData"]
 
 
 def test_approvals_topic_emails_the_configured_approvers_over_tls(synth: SynthesizedPipeline) -> None:
+    synth = synth.shared
     topic_key, _ = synth.named("AWS::SNS::Topic", "TopicName", "approvals-topic-pipeline-dev")
     subscriptions = [s["Properties"] for s in synth.of_type("AWS::SNS::Subscription").values()]
     assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [
@@ -115,10 +119,10 @@ def test_source_is_the_versioned_source_bucket_started_by_an_upload_event(
     synth: SynthesizedPipeline, pipeline: dict
 ) -> None:
     (source,) = stage(pipeline, "Source")
-    bucket_key, bucket = synth.named("AWS::S3::Bucket", "BucketName", "source-pipeline-dev-111111111111")
+    _, bucket = synth.shared.named("AWS::S3::Bucket", "BucketName", "source-pipeline-dev-111111111111")
     assert source["ActionTypeId"]["Provider"] == "S3"
     assert source["Configuration"] == {
-        "S3Bucket": {"Ref": bucket_key},
+        "S3Bucket": "source-pipeline-dev-111111111111",  # the foundation stack's, by name
         "S3ObjectKey": "sample/source.zip",
         "PollForSourceChanges": False,
     }
@@ -129,7 +133,10 @@ def test_source_is_the_versioned_source_bucket_started_by_an_upload_event(
     (rule,) = synth.of_type("AWS::Events::Rule").values()
     pattern = rule["Properties"]["EventPattern"]
     assert pattern["detail-type"] == ["Object Created"]
-    assert pattern["detail"] == {"bucket": {"name": [{"Ref": bucket_key}]}, "object": {"key": ["sample/source.zip"]}}
+    assert pattern["detail"] == {
+        "bucket": {"name": ["source-pipeline-dev-111111111111"]},
+        "object": {"key": ["sample/source.zip"]},
+    }
     (pipeline_key,) = synth.of_type("AWS::CodePipeline::Pipeline")
     assert {"Ref": pipeline_key} in rule["Properties"]["Targets"][0]["Arn"]["Fn::Join"][1]
 
@@ -194,15 +201,16 @@ def test_every_project_caches_in_its_own_prefix_of_the_seven_day_cache_bucket(sy
 def test_build_pushes_commit_tagged_image_with_registry_credentials_from_secrets_manager(
     synth: SynthesizedPipeline,
 ) -> None:
-    secret_key, _ = synth.named("AWS::SecretsManager::Secret", "Name", "docker-registry-credentials-pipeline-dev")
+    secret = "docker-registry-credentials-pipeline-dev"  # the foundation stack's, by name
+    synth.shared.named("AWS::SecretsManager::Secret", "Name", secret)
     repo_key, _ = synth.named("AWS::ECR::Repository", "RepositoryName", "sample-ecr-repository-pipeline-dev")
     _, properties = project(synth, "sample-build-pipeline-dev")
     spec = buildspec(properties)
     assert properties["Environment"]["PrivilegedMode"] is True
     assert spec["env"]["secrets-manager"] == {
-        "REGISTRY_SERVER": f"<{secret_key}>:registry",
-        "REGISTRY_USERNAME": f"<{secret_key}>:username",
-        "REGISTRY_PASSWORD": f"<{secret_key}>:password",
+        "REGISTRY_SERVER": f"{secret}:registry",
+        "REGISTRY_USERNAME": f"{secret}:username",
+        "REGISTRY_PASSWORD": f"{secret}:password",
     }
     assert spec["env"]["exported-variables"] == ["IMAGE_URI", "IMAGE_TAG"]
     commands = "\n".join(spec["phases"]["pre_build"]["commands"] + spec["phases"]["build"]["commands"])
@@ -247,7 +255,7 @@ def test_deploy_project_assumes_only_that_environments_deploy_role_with_external
     synth: SynthesizedPipeline, env_name: str
 ) -> None:
     names, env = synth.names, synth.config.environment(env_name)
-    deploy_role_arn = ROLE_ARN.format(account=env.account, name=names.deploy_role(env_name))
+    deploy_role_arn = ROLE_ARN.format(account=env.account, name=names.deploy_role("sample", env_name))
     _, properties = project(synth, f"sample-deploy-{env_name}-dev")
     role_key, role = synth.named("AWS::IAM::Role", "RoleName", names.deploy_project_role("sample", env_name))
     assert properties["ServiceRole"] == {"Fn::GetAtt": [role_key, "Arn"]}
@@ -331,7 +339,7 @@ def test_artifact_bucket_policy_denies_insecure_transport_and_other_accounts(syn
 
 def test_buckets_log_access_to_the_foundation_access_log_bucket(synth: SynthesizedPipeline) -> None:
     buckets = synth.of_type("AWS::S3::Bucket")
-    assert len(buckets) == 2  # source, sample artifacts
+    assert len(buckets) == 1  # the sample's artifacts (the source bucket is the foundation's)
     for bucket in buckets.values():
         logging = bucket["Properties"]["LoggingConfiguration"]
         assert logging["DestinationBucketName"] == "access-logs-pipeline-dev-111111111111"
@@ -389,7 +397,7 @@ def test_application_repository_is_immutable_scanned_bounded_and_pullable_only_b
 def test_registry_secret_has_a_generated_placeholder_no_literal_value_and_operator_instructions(
     synth: SynthesizedPipeline,
 ) -> None:
-    _, secret = synth.named("AWS::SecretsManager::Secret", "Name", "docker-registry-credentials-pipeline-dev")
+    _, secret = synth.shared.named("AWS::SecretsManager::Secret", "Name", "docker-registry-credentials-pipeline-dev")
     properties = secret["Properties"]
     assert "SecretString" not in properties
     generated = properties["GenerateSecretString"]
@@ -400,6 +408,7 @@ def test_registry_secret_has_a_generated_placeholder_no_literal_value_and_operat
 
 
 def test_secret_rotates_every_30_days_through_the_rotation_lambda(synth: SynthesizedPipeline) -> None:
+    synth = synth.shared
     secret_key, _ = synth.named("AWS::SecretsManager::Secret", "Name", "docker-registry-credentials-pipeline-dev")
     function_key, function = synth.named("AWS::Lambda::Function", "FunctionName", "registry-rotation-pipeline-dev")
     (schedule,) = synth.of_type("AWS::SecretsManager::RotationSchedule").values()
@@ -455,8 +464,7 @@ def test_log_groups_are_named_retained_for_a_while_and_destroyed_with_the_stack(
     groups = synth.of_type("AWS::Logs::LogGroup").values()
     projects = [body["Properties"]["Name"] for body in synth.of_type("AWS::CodeBuild::Project").values()]
     assert sorted(group["Properties"]["LogGroupName"] for group in groups) == sorted(
-        [f"/aws/codebuild/{name}" for name in projects]
-        + ["/aws/lambda/registry-rotation-pipeline-dev", "/aws/lambda/cicd-sdk-calls-pipeline-dev"]
+        [f"/aws/codebuild/{name}" for name in projects] + ["/aws/lambda/cicd-sample-sdk-calls-pipeline-dev"]
     )
     for group in groups:
         assert group["Properties"]["RetentionInDays"] in (30, 90)
@@ -465,14 +473,14 @@ def test_log_groups_are_named_retained_for_a_while_and_destroyed_with_the_stack(
 
 def test_the_stack_passes_the_gate_and_cdk_nag(synth: SynthesizedPipeline) -> None:
     assert synth.error == ""
-    results = [r for r in synth.gate.results if r.stack == synth.stack_name]
+    results = [r for r in synth.gate.results if r.stack in synth.stack_names]
     assert results and [synth.gate.describe(r) for r in results if r.status == FAIL] == []
 
 
 def test_checkov_skips_are_few_and_each_has_a_reason(synth: SynthesizedPipeline) -> None:
     skips = {
         (body["Type"], skip["id"]): skip["comment"]
-        for body in synth.resources.values()
+        for body in [*synth.resources.values(), *synth.foundation["Resources"].values()]
         for skip in (body.get("Metadata") or {}).get("checkov", {}).get("skip", [])
     }
     assert set(skips) == {
@@ -483,5 +491,7 @@ def test_checkov_skips_are_few_and_each_has_a_reason(synth: SynthesizedPipeline)
         ("AWS::SecretsManager::Secret", "CKV_AWS_149"),
         ("AWS::Logs::LogGroup", "CKV_AWS_158"),
         ("AWS::SNS::Topic", "CKV_AWS_26"),
+        ("AWS::S3::Bucket", "CKV_AWS_18"),  # the foundation's access-log sink does not log itself
+        ("AWS::S3::Bucket", "CKV_AWS_21"),  # the sink and the build cache keep no versions
     }
     assert all(len(reason) > 60 for reason in skips.values())

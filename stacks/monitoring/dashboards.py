@@ -20,7 +20,7 @@ from stacks.monitoring.metrics import (
     CountedEvent,
     success_rate,
 )
-from stacks.monitoring.watched import Watched, WatchedPipeline
+from stacks.monitoring.watched import Endings, Watched, WatchedPipeline
 from stacks.naming import PIPELINE, Names
 
 DAY = cdk.Duration.days(1)
@@ -173,18 +173,12 @@ class OverviewDashboard(Construct):
     (one line per application, up to SEARCH's 500 series), and the event log's recent failures."""
 
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        names: Names,
-        environments: Sequence[str],
-        event_log_group: str,
+        self, scope: Construct, construct_id: str, *, names: Names, endings: Endings, event_log_group: str
     ) -> None:
         super().__init__(scope, construct_id)
         pipelines = ("Pipeline", names.ending("pipeline", PIPELINE))
-        groups = [("DeploymentGroup", names.ending("deployment-group", env)) for env in environments]
-        projects = ("ProjectName", names.suffix)
+        groups = [("DeploymentGroup", ending) for ending in endings.deployment_group_endings()]
+        projects = [("ProjectName", ending) for ending in endings.project_endings()]
         rows: list[list[cloudwatch.IWidget]] = [
             [
                 _header(
@@ -197,8 +191,8 @@ class OverviewDashboard(Construct):
                 _graph("Rolled-back deployments per day", [_search(DEPLOYMENTS_ROLLED_BACK, *g) for g in groups]),
             ],
             [
-                _graph("Failed builds per day", [_codebuild_search("FailedBuilds", "Sum", *projects)]),
-                _graph("Build duration p90 (seconds)", [_codebuild_search("Duration", "p90", *projects)]),
+                _graph("Failed builds per day", [_codebuild_search("FailedBuilds", "Sum", *p) for p in projects]),
+                _graph("Build duration p90 (seconds)", [_codebuild_search("Duration", "p90", *p) for p in projects]),
                 _graph("Succeeded deployments per day", [_search(DEPLOYMENTS_SUCCEEDED, *g) for g in groups]),
             ],
             [
@@ -212,9 +206,8 @@ class OverviewDashboard(Construct):
                 )
             ],
         ]
-        self.dashboard = _dashboard(
-            self, names("cicd-dashboard", PIPELINE, "AWS::CloudWatch::Dashboard"), DELIVERY_INTERVAL, rows
-        )
+        name = names("cicd-dashboard", PIPELINE, "AWS::CloudWatch::Dashboard")
+        self.dashboard = _dashboard(self, name, DELIVERY_INTERVAL, rows)
 
 
 def _search_term(dimension: str, ending: str) -> str:
