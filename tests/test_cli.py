@@ -59,7 +59,9 @@ def test_make_synth_forwards_cdk_args(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     manifest = json.loads((outdir / "manifest.json").read_text())
     stacks = {name for name, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack"}
-    assert {"cicd-pipeline-pr42", "cicd-dev-pr42", "cicd-staging-pr42", "cicd-prod-pr42"} <= stacks
+    assert {"cicd-pipeline-sample-pr42", "cicd-foundation-pipeline-pr42", "cicd-monitoring-pipeline-pr42"} <= stacks
+    assert {f"cicd-{env}-pr42" for env in ("dev", "staging", "prod")} <= stacks
+    assert {f"cicd-{env}-sample-pr42" for env in ("dev", "staging", "prod")} <= stacks
     assert all(name.endswith("-pr42") for name in stacks)
     report = json.loads((outdir / "compliance" / "report.json").read_text())
     assert report["passed"] is True and report["environmentSuffix"] == "pr42"

@@ -304,7 +304,7 @@ class FirstRelease:
 
     def seed_source(self, stack: Stack, action: dict[str, Any]) -> str:
         """What the SampleSource custom resource copies to the source key before the pipeline exists."""
-        bucket = stack.ref(action["Configuration"]["S3Bucket"]["Ref"])
+        bucket = action["Configuration"]["S3Bucket"]  # the foundation stack's, by name
         s3 = self.client(self.session(stack.account), "s3")
         put = s3.put_object(Bucket=bucket, Key=action["Configuration"]["S3ObjectKey"], Body=b"sample-app bundle")
         return put.get("VersionId", "null")

@@ -58,11 +58,14 @@ def test_stacks_deploy_in_the_order_the_readme_gives(first_release: tuple[FirstR
     kinds = [name.rsplit("-", 1)[0] for name in release.order]
     assert kinds == [
         "cicd-monitoring-pipeline",
-        "cicd-foundation-pipeline",
         "cicd-dev",
+        "cicd-foundation-pipeline",
+        "cicd-dev-sample",
         "cicd-staging",
+        "cicd-staging-sample",
         "cicd-prod",
-        "cicd-pipeline",
+        "cicd-prod-sample",
+        "cicd-pipeline-sample",
     ]
 
 
