@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 CDK_OUT ?= cdk.out
 REPORTS ?= reports
 
-.PHONY: synth test lint format scan security-doc bench clean source-bundle deploy rehearse
+.PHONY: synth test lint format scan security-doc bench bench-scale clean source-bundle deploy rehearse
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
@@ -66,6 +66,10 @@ format: $(VENV)/.dev
 
 bench: $(VENV)/.runtime
 	python benchmarks/gate_overhead.py
+
+# Synthesis of 1, 10, 50 and 100 applications: wall time, peak memory, largest templates.
+bench-scale: $(VENV)/.dev
+	python benchmarks/scale.py
 
 clean:
 	rm -rf cdk.out .pytest_cache dist

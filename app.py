@@ -19,6 +19,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from aspects import GATE_CONTEXT, GateRun, apply_gate, synth
 from stacks.config import AppConfig, ConfigError, load_config
+from stacks.quotas import STACK_RESOURCE_LIMIT, QuotaPlugin
 from stacks.system import build_system
 
 CDK_JSON = Path(__file__).with_name("cdk.json")
@@ -31,20 +32,22 @@ def new_app(outdir: str | None = None, **context: Any) -> cdk.App:
     defaults = {**json.loads(CDK_JSON.read_text())["context"], **context}
     if outdir is None and "CDK_OUTDIR" not in os.environ:
         outdir = "cdk.out"
-    return cdk.App(context=defaults, post_cli_context=GATE_CONTEXT, outdir=outdir)
+    # CDK's own resource count check would throw before the quota plugin could report it in one line.
+    quotas = {STACK_RESOURCE_LIMIT: 10**9}
+    return cdk.App(context=defaults, post_cli_context={**GATE_CONTEXT, **quotas}, outdir=outdir)
 
 
 def assemble(app: cdk.App, build: Build = build_system) -> tuple[AppConfig, Any, GateRun]:
     """Validate the configuration, build the stacks, and put them under the gate and cdk-nag."""
     config = load_config(app.node)
     built = build(app, config)
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), QuotaPlugin())
     return config, built, apply_gate(app, suffix=config.suffix)
 
 
-def main(build: Build = build_system) -> int:
-    """Synthesize; exit 2 on bad configuration, 1 when the gate or cdk-nag refuses."""
-    app = new_app()
+def main(build: Build = build_system, outdir: str | None = None) -> int:
+    """Synthesize; exit 2 on bad configuration, 1 when the gate, cdk-nag or a quota refuses."""
+    app = new_app(outdir)
     try:
         _, _, gate = assemble(app, build)
     except ConfigError as error:
