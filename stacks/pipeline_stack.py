@@ -12,7 +12,7 @@ from constructs import Construct
 from stacks.config import AppConfig, Application
 from stacks.foundation import BUILD_IMAGE, BUILDKIT
 from stacks.monitoring.application import ApplicationMonitoring
-from stacks.named_stack import NamedStack
+from stacks.named_stack import ApplicationStack
 from stacks.naming import PIPELINE, Names
 from stacks.pipeline.application import ApplicationPipeline
 from stacks.pipeline.projects import ProjectDefaults
@@ -21,7 +21,7 @@ from stacks.pipeline.storage import AUTO_DELETE_PROVIDER, PipelineBuckets
 from stacks.scanner_suppressions import skip_provider_handler_checks
 
 
-class PipelineStack(NamedStack):
+class PipelineStack(ApplicationStack):
     """`cicd-pipeline-<app>-<suffix>`: an ECR repository, an artifact bucket, build/test/deploy projects
     and a Source, Build, Test, Deploy pipeline for one application, with its alarms and dashboard.
 
@@ -39,14 +39,11 @@ class PipelineStack(NamedStack):
         app, environments = application.name, ", ".join(config.environment_names)
         super().__init__(
             scope,
-            kind=f"cicd-{PIPELINE}",
-            environment=app,
-            account=config.pipeline_account,
+            application=application,
+            environment=PIPELINE,
             config=config,
-            names=names,
             description=f"CI/CD pipeline of {app}: source, build, test, deploy to {environments}",
         )
-        self.application = application
         account = config.pipeline_account
         buckets = PipelineBuckets(self, "Buckets", names=names, account=account, with_source=config.source is None)
         tools = ecr.Repository.from_repository_name(self, "ToolsRepository", names.tools_repository())

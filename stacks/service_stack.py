@@ -11,10 +11,10 @@ from stacks.config import Application
 from stacks.environment import BlueGreenDeployment, BlueGreenService, DeployRole
 from stacks.environment_stack import EnvironmentStack
 from stacks.monitoring.dashboards import ServiceDashboard
-from stacks.named_stack import NamedStack
+from stacks.named_stack import ApplicationStack
 
 
-class ServiceStack(NamedStack):
+class ServiceStack(ApplicationStack):
     """`cicd-<env>-<app>-<suffix>`: the application's Fargate service behind its own load balancer, its
     CodeDeploy blue/green deployment group, the role its pipeline's deploy project assumes, and
     its dashboard. It runs on its environment stack's network and cluster, and logs to its
@@ -27,14 +27,11 @@ class ServiceStack(NamedStack):
         app, env = application.name, environment.name
         super().__init__(
             scope,
-            kind=f"cicd-{env}",
-            environment=app,
-            account=environment.account,
+            application=application,
+            environment=env,
             config=config,
-            names=names,
             description=f"CI/CD target environment {env}: the {app} service and its blue/green deployment",
         )
-        self.application = application
         self.add_stack_dependency(shared, "runs on the environment's network and cluster")
         construct_id = app.capitalize()
         self.service = BlueGreenService(
