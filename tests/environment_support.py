@@ -14,7 +14,8 @@ from stacks.config import AppConfig, load_config
 from stacks.environment_stack import EnvironmentStack
 from stacks.naming import Names
 from stacks.service_stack import ServiceStack
-from tests.support import Synthesized, merged, synthesize_system
+from tests.support import Synthesized, synthesize_system
+from tests.toolkit.templates import merged
 
 NAG_PLUGIN = re.compile(r"awssolutions|cdk-nag", re.IGNORECASE)
 NAG_RULE = re.compile(r"^AwsSolutions-[A-Za-z]+\d+(\[.+\])?$")
@@ -68,20 +69,10 @@ class Environments:
         return Template.from_json(self.templates[env])
 
     def resources(self, env: str, cfn_type: str) -> dict[str, dict[str, Any]]:
-        return {
-            logical_id: resource
-            for logical_id, resource in self.templates[env]["Resources"].items()
-            if resource["Type"] == cfn_type
-        }
+        return of_type(self.templates[env], cfn_type)
 
     def role(self, env: str, role_name: str) -> dict[str, Any]:
-        roles = [
-            role
-            for role in self.resources(env, "AWS::IAM::Role").values()
-            if role["Properties"].get("RoleName") == role_name
-        ]
-        assert len(roles) == 1, f"expected one role named {role_name} in {env}, found {len(roles)}"
-        return roles[0]["Properties"]
+        return named(self.templates[env], "AWS::IAM::Role", "RoleName", role_name)[1]["Properties"]
 
     # --- third-party scanners ----------------------------------------------------------------
 
@@ -125,30 +116,3 @@ class Environments:
 def synthesize_environments(outdir: Path, **overrides: Any) -> Environments:
     """One synthesis of the system (as app.py builds it) with cdk.json's context plus `overrides`."""
     return Environments.of(synthesize_system(outdir, **overrides))
-
-
-def policy_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every statement of every identity policy in `template`: roles' inline policies and IAM::Policy."""
-    return [statement for _, statement in policy_statements_by_resource(template)]
-
-
-def policy_statements_by_resource(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """(construct path of the role or policy, statement) of every identity policy statement in `template`."""
-    statements = []
-    for resource in template["Resources"].values():
-        properties = resource.get("Properties", {})
-        if resource["Type"] == "AWS::IAM::Role":
-            documents = [policy["PolicyDocument"] for policy in properties.get("Policies", [])]
-        elif resource["Type"] == "AWS::IAM::Policy":
-            documents = [properties["PolicyDocument"]]
-        else:
-            continue
-        path = resource.get("Metadata", {}).get("aws:cdk:path", "")
-        statements += [(path, statement) for document in documents for statement in document["Statement"]]
-    return statements
-
-
-def inline_statements(role: dict[str, Any], policy_name: str) -> list[dict[str, Any]]:
-    policies = [policy for policy in role.get("Policies", []) if policy["PolicyName"] == policy_name]
-    assert len(policies) == 1, f"expected one inline policy {policy_name}"
-    return policies[0]["PolicyDocument"]["Statement"]

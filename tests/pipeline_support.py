@@ -18,7 +18,8 @@ from stacks.config import AppConfig, load_config
 from stacks.foundation_stack import FoundationStack
 from stacks.naming import PIPELINE, Names
 from stacks.pipeline_stack import PipelineStack
-from tests.support import Synthesized, merged
+from tests.support import Synthesized
+from tests.toolkit.templates import merged, named, of_type
 
 TWO_APPLICATIONS = [
     {"name": "sample", "containerPort": 8080, "healthCheckPath": "/health"},
@@ -50,7 +51,7 @@ class SynthesizedPipeline:
         return self.raw["Resources"]
 
     def of_type(self, cfn_type: str) -> dict[str, dict[str, Any]]:
-        return {key: body for key, body in self.resources.items() if body["Type"] == cfn_type}
+        return of_type(self.raw, cfn_type)
 
     @property
     def shared(self) -> SynthesizedPipeline:
@@ -58,9 +59,7 @@ class SynthesizedPipeline:
         return replace(self, raw=self.foundation)
 
     def named(self, cfn_type: str, name_property: str, name: str) -> tuple[str, dict[str, Any]]:
-        matches = [(k, b) for k, b in self.of_type(cfn_type).items() if b["Properties"].get(name_property) == name]
-        assert len(matches) == 1, f"expected one {cfn_type} named {name}, found {len(matches)}"
-        return matches[0]
+        return named(self.raw, cfn_type, name_property, name)
 
 
 def _synthesize(overrides_json: str) -> SynthesizedPipeline:
@@ -122,17 +121,3 @@ def from_system(system: Synthesized) -> SynthesizedPipeline:
 def two_application_pipeline() -> SynthesizedPipeline:
     """Two applications, from a CodeConnections repository."""
     return _synthesize(json.dumps({"cicd:applications": TWO_APPLICATIONS, "cicd:source": CONNECTION_SOURCE}))
-
-
-def resolve_text(value: Any) -> str:
-    """A template value as text, references written as <LogicalId> / <LogicalId.Attr>."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return separator.join(resolve_text(part) for part in parts)
-    if isinstance(value, dict) and "Ref" in value:
-        return f"<{value['Ref']}>"
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        return f"<{'.'.join(value['Fn::GetAtt'])}>"
-    return json.dumps(value)

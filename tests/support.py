@@ -47,23 +47,6 @@ class Synthesized:
         return json.loads(report.read_text()) if report.exists() else {"pluginReports": []}
 
 
-SECTIONS = ("Parameters", "Conditions", "Mappings", "Resources", "Outputs")
-
-
-def merged(templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Several stacks' templates read as one (an account's part of the system spans a shared stack and
-    one stack per application): their sections joined; an entry two stacks hold alike (a provider
-    every stack has) once, entries that differ under one ID as `<stack>/<ID>`."""
-    result: dict[str, Any] = {section: {} for section in SECTIONS}
-    for stack, template in templates.items():
-        for section in SECTIONS:
-            for key, value in (template.get(section) or {}).items():
-                if key in result[section] and result[section][key] != value:
-                    key = f"{stack}/{key}"
-                result[section][key] = value
-    return result
-
-
 def synthesize_system(outdir: Path, **overrides: Any) -> Synthesized:
     """Build and synthesize the whole system as app.py does, with cdk.json's context plus `overrides`."""
     from app import assemble, new_app

@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 
 from policies.cfn_values import as_list
-from tests.environment_support import NAG_RULE, Environments, policy_statements_by_resource
+from tests.environment_support import NAG_RULE, Environments
 from tests.support import Synthesized
+from tests.toolkit.iam import policy_statements_by_resource
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}

@@ -9,8 +9,9 @@ from aws_cdk.assertions import Match
 from policies.cfn_values import as_list
 from stacks.environment.service import PLACEHOLDER_SERVER
 from stacks.foundation import PLACEHOLDER
-from tests.environment_support import Environments, inline_statements, policy_statements
+from tests.environment_support import Environments
 from tests.support import Synthesized
+from tests.toolkit.iam import inline_statements, policy_statements
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}

@@ -13,8 +13,9 @@ from aws_cdk.assertions import Match
 from cdk_nag import AwsSolutionsChecks
 
 from policies.cfn_values import as_list
-from tests.environment_support import Environments, inline_statements, synthesize_environments
+from tests.environment_support import Environments, synthesize_environments
 from tests.support import ROOT
+from tests.toolkit.iam import inline_statements
 
 ACCOUNT = "111111111111"
 SUFFIX = "pr12345x"

@@ -8,12 +8,9 @@ from typing import Any
 from stacks.foundation import BUILDKIT, PLACEHOLDER
 from stacks.pipeline import buildspecs
 from tests.support import Synthesized
+from tests.toolkit.templates import of_type
 
 PIPELINE, FOUNDATION = "cicd-pipeline-sample-dev", "cicd-foundation-pipeline-dev"
-
-
-def of_type(template: dict[str, Any], cfn_type: str) -> dict[str, dict[str, Any]]:
-    return {key: body for key, body in template["Resources"].items() if body["Type"] == cfn_type}
 
 
 def project_spec(template: dict[str, Any], name: str) -> dict[str, Any]:

@@ -5,16 +5,9 @@ from __future__ import annotations
 import pytest
 
 from stacks.monitoring.metrics import NAMESPACE
-from tests.monitoring_support import (
-    ENVIRONMENTS,
-    PROJECTS,
-    Emitters,
-    MetricReference,
-    System,
-    dashboard_body,
-    widget_metrics,
-)
+from tests.monitoring_support import ENVIRONMENTS, PROJECTS, System
 from tests.support import Synthesized
+from tests.toolkit.dashboards import Emitters, MetricReference, dashboard_body, widget_metrics
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +17,7 @@ def built(system: Synthesized) -> System:
 
 @pytest.fixture(scope="module")
 def emitters(built: System) -> Emitters:
-    return Emitters.of(built)
+    return Emitters.of(built.templates.values())
 
 
 def dashboard(system: System, template: dict, name: str) -> dict:

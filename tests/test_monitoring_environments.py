@@ -7,8 +7,10 @@ from __future__ import annotations
 import pytest
 
 from stacks.monitoring.event_bus import foreign_target_accounts
-from tests.monitoring_support import ACCOUNT, ENVIRONMENTS, REGION, System, deployment_event, filter_matches, matches
+from tests.monitoring_support import ACCOUNT, ENVIRONMENTS, REGION, System
 from tests.support import Synthesized, synthesize_system
+from tests.toolkit.events import deployment_event, matches
+from tests.toolkit.log_filters import filter_matches
 
 ACCOUNTS = {"dev": ACCOUNT, "staging": "222222222222", "prod": "333333333333"}
 SINGLE_SUFFIX = "solo"

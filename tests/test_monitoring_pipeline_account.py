@@ -15,23 +15,11 @@ from stacks.config import parse_config
 from stacks.monitoring.event_bus import foreign_target_accounts
 from stacks.monitoring.metrics import NAMESPACE
 from stacks.monitoring.watched import physical_name
-from tests.monitoring_support import (
-    ACCOUNT,
-    EXECUTION_ID,
-    GROUPS,
-    PIPELINE_NAME,
-    PROJECTS,
-    REGION,
-    System,
-    build_event,
-    deployment_event,
-    filter_matches,
-    matches,
-    pipeline_event,
-    resolve,
-    transform,
-)
+from tests.monitoring_support import ACCOUNT, GROUPS, PIPELINE_NAME, PROJECTS, REGION, System
 from tests.support import Synthesized
+from tests.toolkit.events import EXECUTION_ID, build_event, deployment_event, matches, pipeline_event, transform
+from tests.toolkit.log_filters import filter_matches
+from tests.toolkit.references import render
 
 OTHER_COPY = "sample-pipeline-pipeline-pr7"
 """A pipeline of another copy of the system (another suffix) in the same account."""
@@ -118,7 +106,7 @@ def test_only_the_alert_rules_and_alarms_may_publish_to_the_alerts_topic(built: 
     # The applications' alarms live in their pipeline stacks: admitted by the ARN their names end with.
     statement = by_service["cloudwatch.amazonaws.com"]
     assert statement["Action"] == "sns:Publish"
-    patterns = [resolve(arn) for arn in statement["Condition"]["ArnLike"]["aws:SourceArn"]]
+    patterns = [render(arn) for arn in statement["Condition"]["ArnLike"]["aws:SourceArn"]]
     alarm = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:"
     assert patterns == [f"{alarm}*-pipeline-failures-alarm-pipeline-dev"] + [
         f"{alarm}*-rollback-alarm-{env}-dev" for env in GROUPS
@@ -129,7 +117,7 @@ def test_only_the_alert_rules_and_alarms_may_publish_to_the_alerts_topic(built: 
         if a["Properties"].get("AlarmActions")
     ]
     topic_arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts-topic-pipeline-dev"
-    publishing = [a["AlarmName"] for a in alarms if topic_arn in map(resolve, a["AlarmActions"])]
+    publishing = [a["AlarmName"] for a in alarms if topic_arn in map(render, a["AlarmActions"])]
     assert len(publishing) == 4
     for name in publishing:
         assert [p for p in patterns if fnmatch.fnmatchcase(alarm + name, p)], name
@@ -333,7 +321,7 @@ def test_log_rules_send_pipeline_outcomes_and_forwarded_deployments_to_the_log_g
     assert deployments[1]["Properties"]["EventBusName"] == {"Ref": bus_id}
     for _, resource in (pipelines, deployments):
         (target,) = resource["Properties"]["Targets"]
-        assert resolve(target["Arn"]) == log_arn and set(target) == {"Arn", "Id"}
+        assert render(target["Arn"]) == log_arn and set(target) == {"Arn", "Id"}
         assert policy_id in resource["DependsOn"]
 
 

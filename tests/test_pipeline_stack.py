@@ -16,8 +16,10 @@ from stacks.foundation import BUILD_IMAGE
 from stacks.naming import PIPELINE
 from stacks.pipeline import buildspecs
 from stacks.pipeline.runtime import deploy
-from tests.pipeline_support import SynthesizedPipeline, from_system, resolve_text
+from tests.pipeline_support import SynthesizedPipeline, from_system
 from tests.support import Synthesized
+from tests.toolkit.iam import role_statements
+from tests.toolkit.references import render
 
 ROOT = Path(__file__).resolve().parent.parent
 ROLE_ARN = "arn:aws:iam::{account}:role/{name}"
@@ -44,21 +46,11 @@ def project(synth: SynthesizedPipeline, name: str) -> tuple[str, dict[str, Any]]
 
 
 def buildspec(properties: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(resolve_text(properties["Source"]["BuildSpec"]))
+    return json.loads(render(properties["Source"]["BuildSpec"]))
 
 
 def env_vars(properties: dict[str, Any]) -> dict[str, Any]:
     return {var["Name"]: var["Value"] for var in properties["Environment"].get("EnvironmentVariables", [])}
-
-
-def role_statements(synth: SynthesizedPipeline, role_key: str) -> list[dict[str, Any]]:
-    """Every statement of the role's inline policies and of the AWS::IAM::Policy resources attached to it."""
-    role = synth.resources[role_key]["Properties"]
-    statements = [s for policy in role.get("Policies", []) for s in policy["PolicyDocument"]["Statement"]]
-    for policy in synth.of_type("AWS::IAM::Policy").values():
-        if {"Ref": role_key} in policy["Properties"]["Roles"]:
-            statements += policy["Properties"]["PolicyDocument"]["Statement"]
-    return statements
 
 
 # --- the pipeline ---------------------------------------------------------------------------------
@@ -170,8 +162,8 @@ def test_every_project_is_small_and_runs_on_the_tools_repository_build_image(syn
         assert environment["ComputeType"] == "BUILD_GENERAL1_SMALL"
         assert environment["ImagePullCredentialsType"] == "SERVICE_ROLE"
         # The foundation stack's tools repository, by name, under the Dockerfile-derived immutable tag.
-        assert resolve_text(environment["Image"]) == (
-            f"111111111111.dkr.ecr.us-east-1.<AWS::URLSuffix>/tools-ecr-repository-pipeline-dev:{BUILD_IMAGE.tag}"
+        assert render(environment["Image"]) == (
+            f"111111111111.dkr.ecr.us-east-1.amazonaws.com/tools-ecr-repository-pipeline-dev:{BUILD_IMAGE.tag}"
         )
 
 
@@ -190,11 +182,11 @@ def test_every_project_caches_in_its_own_prefix_of_the_seven_day_cache_bucket(sy
         role_key = properties["ServiceRole"]["Fn::GetAtt"][0]
         object_grants = [
             s
-            for s in role_statements(synth, role_key)
+            for s in role_statements(synth.raw, role_key)
             if cache in json.dumps(s["Resource"]) and "s3:PutObject" in as_list(s["Action"])
         ]
-        assert [resolve_text(r) for s in object_grants for r in as_list(s["Resource"])] == [
-            f"arn:<AWS::Partition>:s3:::{cache}/{name}/*"
+        assert [render(r) for s in object_grants for r in as_list(s["Resource"])] == [
+            f"arn:aws:s3:::{cache}/{name}/*"
         ], "each project may write only its own cache prefix"
 
 
@@ -227,14 +219,18 @@ def test_test_project_publishes_junit_and_gates_on_critical_scan_findings(synth:
     _, properties = project(synth, "sample-test-pipeline-dev")
     spec = buildspec(properties)
     assert spec["reports"] == {
-        f"<{report_key}.Arn>": {"files": ["junit.xml"], "base-directory": "reports", "file-format": "JUNITXML"}
+        f"${{GetAtt:{report_key}.Arn}}": {
+            "files": ["junit.xml"],
+            "base-directory": "reports",
+            "file-format": "JUNITXML",
+        }
     }
     commands = spec["phases"]["build"]["commands"]
     assert commands[0].startswith("docker run") and '"$IMAGE_URI"' in commands[0] and "--junitxml" in commands[0]
     assert embedded(commands[1]) == (ROOT / "stacks/pipeline/runtime/image_scan.py").read_bytes()
     assert commands[2] == "PYTHONPATH=/tmp/python-deps python3 /tmp/image_scan.py"
     role_key = properties["ServiceRole"]["Fn::GetAtt"][0]
-    granted = {action for s in role_statements(synth, role_key) for action in as_list(s["Action"])}
+    granted = {action for s in role_statements(synth.raw, role_key) for action in as_list(s["Action"])}
     assert {"ecr:DescribeImages", "ecr:DescribeImageScanFindings"} <= granted
 
 
@@ -262,7 +258,7 @@ def test_deploy_project_assumes_only_that_environments_deploy_role_with_external
     assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
         {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "codebuild.amazonaws.com"}}
     ]
-    assume = [s for s in role_statements(synth, role_key) if "sts:AssumeRole" in as_list(s["Action"])]
+    assume = [s for s in role_statements(synth.raw, role_key) if "sts:AssumeRole" in as_list(s["Action"])]
     assert assume == [{"Action": "sts:AssumeRole", "Effect": "Allow", "Resource": deploy_role_arn}]
     variables = env_vars(properties)
     assert variables["DEPLOY_ROLE_ARN"] == deploy_role_arn
@@ -424,7 +420,7 @@ def test_secret_rotates_every_30_days_through_the_rotation_lambda(synth: Synthes
     assert permission["Properties"]["Principal"] == "secretsmanager.amazonaws.com"
     assert permission["Properties"]["SourceAccount"] == "111111111111"
     role_key = function["Properties"]["Role"]["Fn::GetAtt"][0]
-    secret_grants = [s for s in role_statements(synth, role_key) if s["Resource"] == {"Ref": secret_key}]
+    secret_grants = [s for s in role_statements(synth.raw, role_key) if s["Resource"] == {"Ref": secret_key}]
     assert sorted(a for s in secret_grants for a in s["Action"]) == [
         "secretsmanager:DescribeSecret",
         "secretsmanager:GetSecretValue",
