@@ -15,7 +15,7 @@ from stacks.environment_stack import EnvironmentStack
 from stacks.naming import Names
 from stacks.service_stack import ServiceStack
 from tests.support import Synthesized, synthesize_system
-from tests.toolkit.templates import merged
+from tests.toolkit.templates import merged, named, of_type
 
 NAG_PLUGIN = re.compile(r"awssolutions|cdk-nag", re.IGNORECASE)
 NAG_RULE = re.compile(r"^AwsSolutions-[A-Za-z]+\d+(\[.+\])?$")
