@@ -53,7 +53,7 @@ scan: $(VENV)/.dev node_modules/.installed
 # Regenerates SECURITY.md's generated tables (accepted exceptions, actions on `*`) from a fresh synth.
 security-doc: $(VENV)/.runtime .venv-iam/.installed node_modules/.installed
 	$(CDK) synth --quiet -o $(CDK_OUT)
-	python -m aspects.register $(CDK_OUT) SECURITY.md
+	python -m compliance_gate.aspects.register $(CDK_OUT) SECURITY.md
 	python -m tests.iam_reference $(CDK_OUT) SECURITY.md
 
 lint: $(VENV)/.dev

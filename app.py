@@ -16,8 +16,8 @@ from typing import Any
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
+from compliance_gate.aspects import GATE_CONTEXT, GateRun, apply_gate, synth
 
-from aspects import GATE_CONTEXT, GateRun, apply_gate, synth
 from stacks.config import AppConfig, ConfigError, load_config
 from stacks.quotas import STACK_RESOURCE_LIMIT, QuotaPlugin
 from stacks.system import build_system

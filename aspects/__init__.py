@@ -5,9 +5,9 @@ Adopt it in any CDK app: create the App with GATE_CONTEXT in its context, call
 `acknowledge(scope, rule_id, reason, expires=...)`.
 """
 
-from aspects.acknowledging import acknowledge
-from aspects.gate import GATE_CONTEXT, GATE_FAILED, GateRun, apply_gate, synth
-from policies.acknowledgement_records import AcknowledgementError
+from compliance_gate.aspects.acknowledging import acknowledge
+from compliance_gate.aspects.gate import GATE_CONTEXT, GATE_FAILED, GateRun, apply_gate, synth
+from compliance_gate.policies.acknowledgement_records import AcknowledgementError
 
 __all__ = [
     "GATE_CONTEXT",

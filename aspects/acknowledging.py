@@ -11,9 +11,7 @@ import datetime as dt
 
 import aws_cdk as cdk
 import jsii
-from constructs import IConstruct
-
-from policies.acknowledgement_records import (
+from compliance_gate.policies.acknowledgement_records import (
     METADATA_KEY,
     Acknowledgement,
     AcknowledgementError,
@@ -21,7 +19,8 @@ from policies.acknowledgement_records import (
     register,
     validated,
 )
-from policies.catalog import RULES_BY_ID
+from compliance_gate.policies.catalog import RULES_BY_ID
+from constructs import IConstruct
 
 CHECKOV_KEY = "checkov"
 

@@ -8,15 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aws_cdk as cdk
-
-from aspects.construct_paths import ConstructPaths
-from aspects.messages import describe
-from aspects.plugin import CompliancePlugin
-from aspects.report import write_reports
-from aspects.rule_aspect import ComplianceAspect
-from policies.catalog import RULES
-from policies.evaluation import FAIL, Evaluator, Result
-from policies.model import Rule
+from compliance_gate.aspects.construct_paths import ConstructPaths
+from compliance_gate.aspects.messages import describe
+from compliance_gate.aspects.plugin import CompliancePlugin
+from compliance_gate.aspects.report import write_reports
+from compliance_gate.aspects.rule_aspect import ComplianceAspect
+from compliance_gate.policies.catalog import RULES
+from compliance_gate.policies.evaluation import FAIL, Evaluator, Result
+from compliance_gate.policies.model import Rule
 
 GATE_FAILED = "ValidationFailed"
 """Text of the error app.synth() raises when a validation plugin or an error annotation fails."""
@@ -68,7 +67,7 @@ class GateRun:
         """Keep the plugin's results, write the reports, return the violations still to be reported."""
         self.results, self.completed = results, True
         self.report_paths = write_reports(self.outdir / "compliance", results, self.evaluator.rules, self.suffix)
-        from aspects import register  # imported here so `python -m aspects.register` loads it only once
+        from compliance_gate.aspects import register  # imported here so `python -m aspects.register` loads it only once
 
         self.report_paths.append(register.write(self.outdir))
         failures = [result for result in results if result.status == FAIL]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from policies.evaluation import Result
-from policies.model import Rule
+from compliance_gate.policies.evaluation import Result
+from compliance_gate.policies.model import Rule
 
 
 def describe(rule: Rule, result: Result, *, with_path: bool = True, with_fix: bool = True) -> str:

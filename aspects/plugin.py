@@ -13,15 +13,14 @@ from typing import TYPE_CHECKING
 
 import aws_cdk as cdk
 import jsii
-
-from policies.assembly import nested_template, stack_context, template_sections
-from policies.cfn_values import as_list
-from policies.evaluation import Result
-from policies.model import STACK_TYPE, StackContext
-from policies.sam import SAM_TRANSFORM, NotExpanded, expand
+from compliance_gate.policies.assembly import nested_template, stack_context, template_sections
+from compliance_gate.policies.cfn_values import as_list
+from compliance_gate.policies.evaluation import Result
+from compliance_gate.policies.model import STACK_TYPE, StackContext
+from compliance_gate.policies.sam import SAM_TRANSFORM, NotExpanded, expand
 
 if TYPE_CHECKING:
-    from aspects.gate import GateRun
+    from compliance_gate.aspects.gate import GateRun
 
 PLUGIN_NAME = "compliance-gate"
 PLUGIN_VERSION = "1.0.0"

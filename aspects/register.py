@@ -2,7 +2,7 @@
 acknowledged findings and checkov's per-resource skips, each with its reason.
 
 Written to <outdir>/compliance/exceptions.md on every synth; SECURITY.md embeds the same tables
-(`make security-doc`: `python -m aspects.register cdk.out SECURITY.md`), and a test keeps them equal.
+(`make security-doc`: `python -m compliance_gate.aspects.register cdk.out SECURITY.md`), and a test keeps them equal.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from policies.acknowledgement_records import METADATA_KEY
+from compliance_gate.policies.acknowledgement_records import METADATA_KEY
 
 NAG_METADATA = "aws:cdk:acknowledged-rules"
 
@@ -93,7 +93,7 @@ def embed(document: str, register: str) -> str:
 
 
 if __name__ == "__main__":
-    # python -m aspects.register CDK_OUT [DOCUMENT]: print the register, or embed it in DOCUMENT
+    # python -m compliance_gate.aspects.register CDK_OUT [DOCUMENT]: print the register, or embed it in DOCUMENT
     register = markdown(collect(Path(sys.argv[1] if len(sys.argv) > 1 else "cdk.out"))).strip("\n")
     if len(sys.argv) > 2:
         target = Path(sys.argv[2])

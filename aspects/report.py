@@ -8,8 +8,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from policies.evaluation import ACKNOWLEDGED, EXEMPT, FAIL, STATUSES, Result
-from policies.model import Rule
+from compliance_gate.policies.evaluation import ACKNOWLEDGED, EXEMPT, FAIL, STATUSES, Result
+from compliance_gate.policies.model import Rule
 
 TOOL = "compliance-gate"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

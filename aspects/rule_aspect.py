@@ -10,14 +10,13 @@ from typing import TYPE_CHECKING, Any
 import aws_cdk as cdk
 import constructs
 import jsii
+from compliance_gate.policies.acknowledgement_records import METADATA_KEY, Acknowledgement, read
+from compliance_gate.policies.evaluation import FAIL
+from compliance_gate.policies.model import Resource, StackContext
 from constructs import IConstruct
 
-from policies.acknowledgement_records import METADATA_KEY, Acknowledgement, read
-from policies.evaluation import FAIL
-from policies.model import Resource, StackContext
-
 if TYPE_CHECKING:
-    from aspects.gate import GateRun
+    from compliance_gate.aspects.gate import GateRun
 
 
 class ComplianceAspect:

@@ -10,8 +10,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from policies.cfn_values import as_list, text
-from policies.model import StackContext
+from compliance_gate.policies.cfn_values import as_list, text
+from compliance_gate.policies.model import StackContext
 
 
 def _json(path: Path) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from policies.model import Rule
-from policies.rules import (
+from compliance_gate.policies.model import Rule
+from compliance_gate.policies.rules import (
     destroyable,
     naming,
     no_hardcoded_secrets,

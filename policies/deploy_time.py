@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from policies.model import Resource, StackContext
+from compliance_gate.policies.model import Resource, StackContext
 
 MAX_VARIANTS = 64
 NO_VALUE = "AWS::NoValue"

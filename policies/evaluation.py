@@ -7,10 +7,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from policies.acknowledgement_records import Acknowledgement, read
-from policies.catalog import RULES
-from policies.deploy_time import Undecidable, Variant, variants
-from policies.model import Resource, Rule, StackContext
+from compliance_gate.policies.acknowledgement_records import Acknowledgement, read
+from compliance_gate.policies.catalog import RULES
+from compliance_gate.policies.deploy_time import Undecidable, Variant, variants
+from compliance_gate.policies.model import Resource, Rule, StackContext
 
 PASS, FAIL, ACKNOWLEDGED, NOT_APPLICABLE, EXEMPT = "pass", "fail", "acknowledged", "not_applicable", "exempt"
 STATUSES = (PASS, FAIL, ACKNOWLEDGED, NOT_APPLICABLE, EXEMPT)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from policies.cfn_values import as_list
+from compliance_gate.policies.cfn_values import as_list
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 

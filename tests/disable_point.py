@@ -7,9 +7,8 @@ from __future__ import annotations
 import os
 
 import aws_cdk as cdk
-
-from aspects.plugin import CompliancePlugin
-from aspects.rule_aspect import ComplianceAspect
+from compliance_gate.aspects.plugin import CompliancePlugin
+from compliance_gate.aspects.rule_aspect import ComplianceAspect
 
 POINT = os.environ.get("GATE_DISABLED_POINT", "")
 

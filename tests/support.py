@@ -9,8 +9,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk.assertions import Template
-
-from aspects import GateRun
+from compliance_gate.aspects import GateRun
 
 ROOT = Path(__file__).resolve().parent.parent
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]

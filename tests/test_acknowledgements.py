@@ -9,9 +9,9 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_sns as sns
+from compliance_gate.aspects import AcknowledgementError, acknowledge, apply_gate
+from compliance_gate.policies.evaluation import ACKNOWLEDGED, FAIL
 
-from aspects import AcknowledgementError, acknowledge, apply_gate
-from policies.evaluation import ACKNOWLEDGED, FAIL
 from tests.gate_cases import ENV
 from tests.support import context
 

@@ -11,9 +11,8 @@ from typing import Any
 
 import cfnlint
 import pytest
-
-from policies.model import Resource, StackContext
-from policies.rules import noncurrent_lifecycle, sse_s3
+from compliance_gate.policies.model import Resource, StackContext
+from compliance_gate.policies.rules import noncurrent_lifecycle, sse_s3
 
 STACK = StackContext(name="s-dev", suffix="dev", account="111111111111", region="us-east-1")
 AES = {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}

@@ -8,9 +8,8 @@ import json
 from typing import Any
 
 import pytest
-
-from policies.model import Resource, StackContext
-from policies.rules import destroyable
+from compliance_gate.policies.model import Resource, StackContext
+from compliance_gate.policies.rules import destroyable
 
 AUTO_DELETE = {"Type": "Custom::S3AutoDeleteObjects", "Properties": {"BucketName": {"Ref": "Bucket"}}}
 

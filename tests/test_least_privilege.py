@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from policies.cfn_values import as_list
+from compliance_gate.policies.cfn_values import as_list
+
 from tests.support import Synthesized
 
 

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import cfnlint
 import pytest
-
-from policies.model import Resource, StackContext
-from policies.name_limits import GENERATED, NAME_LIMITS, generate
-from policies.rules import naming
+from compliance_gate.policies.model import Resource, StackContext
+from compliance_gate.policies.name_limits import GENERATED, NAME_LIMITS, generate
+from compliance_gate.policies.rules import naming
 
 SCHEMAS = Path(cfnlint.__file__).parent / "data" / "schemas"
 STACK = StackContext(name="s-dev", suffix="dev", account="111111111111", region="us-east-1")

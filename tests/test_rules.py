@@ -8,10 +8,15 @@ from pathlib import Path
 
 import cfnlint
 import pytest
-
-from policies.cfn_values import principal_accounts, text
-from policies.model import STACK_TYPE, Resource, StackContext
-from policies.rules import destroyable, naming, no_hardcoded_secrets, noncurrent_lifecycle, terminate_deny
+from compliance_gate.policies.cfn_values import principal_accounts, text
+from compliance_gate.policies.model import STACK_TYPE, Resource, StackContext
+from compliance_gate.policies.rules import (
+    destroyable,
+    naming,
+    no_hardcoded_secrets,
+    noncurrent_lifecycle,
+    terminate_deny,
+)
 
 STACK = StackContext(name="cicd-pipeline-dev", suffix="dev", account="111111111111", region="us-east-1")
 

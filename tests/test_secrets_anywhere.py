@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from policies.model import STACK_TYPE, Resource, StackContext
-from policies.rules import no_hardcoded_secrets
+from compliance_gate.policies.model import STACK_TYPE, Resource, StackContext
+from compliance_gate.policies.rules import no_hardcoded_secrets
 
 AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
 GITHUB = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"

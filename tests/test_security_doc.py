@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from aspects import register
+from compliance_gate.aspects import register
+
 from tests.support import ROOT, Synthesized
 
 SECURITY = (ROOT / "SECURITY.md").read_text()

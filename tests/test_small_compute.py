@@ -8,9 +8,8 @@ import json
 from typing import Any
 
 import pytest
-
-from policies.model import Resource, StackContext
-from policies.rules import small_compute
+from compliance_gate.policies.model import Resource, StackContext
+from compliance_gate.policies.rules import small_compute
 
 SMALL, LARGE = "BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_LARGE"
 FLEET = {"Type": "AWS::CodeBuild::Fleet", "Properties": {"ComputeType": SMALL, "BaseCapacity": 1}}

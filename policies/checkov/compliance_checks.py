@@ -21,10 +21,10 @@ from checkov.common.models.enums import CheckCategories, CheckResult
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from policies.assembly import stack_context
-from policies.catalog import RULES
-from policies.evaluation import ACKNOWLEDGED, EXEMPT, FAIL, PASS, Evaluator
-from policies.model import Resource, Rule
+from compliance_gate.policies.assembly import stack_context
+from compliance_gate.policies.catalog import RULES
+from compliance_gate.policies.evaluation import ACKNOWLEDGED, EXEMPT, FAIL, PASS, Evaluator
+from compliance_gate.policies.model import Resource, Rule
 
 _CHECKOV_RESULT = {PASS: CheckResult.PASSED, ACKNOWLEDGED: CheckResult.PASSED, EXEMPT: CheckResult.PASSED}
 

@@ -6,8 +6,8 @@ import json
 import re
 from typing import Any
 
-from policies.cfn_values import as_list, is_true, policy_documents, ref_target, text, walk
-from policies.model import STACK_TYPE, Resource, Rule, StackContext
+from compliance_gate.policies.cfn_values import as_list, is_true, policy_documents, ref_target, text, walk
+from compliance_gate.policies.model import STACK_TYPE, Resource, Rule, StackContext
 
 KEEPING_POLICIES = {"Retain", "RetainExceptOnCreate", "Snapshot"}
 PROTECTION = re.compile(r"deletionprotect|terminationprotect|disableapiterminat|deleteprotect", re.I)

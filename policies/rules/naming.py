@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from policies.cfn_values import text
-from policies.model import STACK_TYPE, Resource, Rule, StackContext
-from policies.name_limits import NAME_LIMITS
+from compliance_gate.policies.cfn_values import text
+from compliance_gate.policies.model import STACK_TYPE, Resource, Rule, StackContext
+from compliance_gate.policies.name_limits import NAME_LIMITS
 
 _CDK_INTERNAL = re.compile(r"(^|/)(Custom::[A-Za-z0-9]+CustomResourceProvider|[A-Za-z0-9]*[0-9a-f]{32})(/|$)")
 """Singleton providers CDK adds by itself (auto-delete objects, log retention, AwsCustomResource...)."""

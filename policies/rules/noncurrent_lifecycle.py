@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from policies.cfn_values import as_list, number, ref_target
-from policies.model import Resource, Rule, StackContext
+from compliance_gate.policies.cfn_values import as_list, number, ref_target
+from compliance_gate.policies.model import Resource, Rule, StackContext
 
 RETENTION_DAYS = 90
 _NARROWING = ("Prefix", "TagFilters", "Filter", "ObjectSizeGreaterThan", "ObjectSizeLessThan")

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from policies.cfn_values import text
-from policies.model import STACK_TYPE, Resource, Rule, StackContext
-from policies.sam import SAM_TRANSFORM
+from compliance_gate.policies.cfn_values import text
+from compliance_gate.policies.model import STACK_TYPE, Resource, Rule, StackContext
+from compliance_gate.policies.sam import SAM_TRANSFORM
 
 
 def _transforms(value: Any, location: str = "") -> list[str]:

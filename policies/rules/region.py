@@ -11,8 +11,8 @@ import json
 import re
 from typing import Any
 
-from policies.cfn_values import as_list, is_literal, ref_target, text, walk
-from policies.model import STACK_TYPE, Resource, Rule, StackContext
+from compliance_gate.policies.cfn_values import as_list, is_literal, ref_target, text, walk
+from compliance_gate.policies.model import STACK_TYPE, Resource, Rule, StackContext
 
 REGION = "us-east-1"
 REGION_KEY = re.compile(r"^(region|regions|sourceregion|destinationregion|regionname|targetregion)$", re.I)

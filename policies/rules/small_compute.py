@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-
-from policies.cfn_values import as_list, ref_target
-from policies.model import Resource, Rule, StackContext
+from compliance_gate.policies.cfn_values import as_list, ref_target
+from compliance_gate.policies.model import Resource, Rule, StackContext
 
 SMALL = "BUILD_GENERAL1_SMALL"
 FLEET = "AWS::CodeBuild::Fleet"

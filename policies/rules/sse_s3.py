@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from policies.cfn_values import as_list
-from policies.model import Resource, Rule, StackContext
+from compliance_gate.policies.cfn_values import as_list
+from compliance_gate.policies.model import Resource, Rule, StackContext
 
 AES256 = "AES256"
 BUCKET_ENCRYPTION = frozenset({"AWS::S3::Bucket", "AWS::S3Express::DirectoryBucket"})

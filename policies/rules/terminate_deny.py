@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from policies.cfn_values import OWN_ACCOUNT, as_list, principal_accounts, ref_target
-from policies.model import Resource, Rule, StackContext
+from compliance_gate.policies.cfn_values import OWN_ACCOUNT, as_list, principal_accounts, ref_target
+from compliance_gate.policies.model import Resource, Rule, StackContext
 
 ACTION = "ec2:TerminateInstances"
 ATTACHABLE = frozenset({"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"})
