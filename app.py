@@ -16,8 +16,8 @@ from typing import Any
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
-from compliance_gate.aspects import GATE_CONTEXT, GateRun, apply_gate, synth
 
+from compliance_gate.aspects import GATE_CONTEXT, AcknowledgementError, GateRun, apply_gate, synth
 from stacks.config import AppConfig, ConfigError, load_config
 from stacks.quotas import STACK_RESOURCE_LIMIT, QuotaPlugin
 from stacks.system import build_system
@@ -50,7 +50,7 @@ def main(build: Build = build_system, outdir: str | None = None) -> int:
     app = new_app(outdir)
     try:
         _, _, gate = assemble(app, build)
-    except ConfigError as error:
+    except (ConfigError, AcknowledgementError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return synth(app, gate)

@@ -1,8 +1,8 @@
-"""The compliance gate: an Aspect and a validation plugin that run the rule catalog (policies/).
+"""The compliance gate's enforcement at synth: an Aspect and a validation plugin that run the rule
+catalog (compliance_gate.policies), the reports, and `acknowledge()`.
 
-Adopt it in any CDK app: create the App with GATE_CONTEXT in its context, call
-`run = apply_gate(app, suffix=...)`, then `sys.exit(synth(app, run))`; accept an exception with
-`acknowledge(scope, rule_id, reason, expires=...)`.
+Adopt it in any CDK app right after `app = cdk.App()`: `apply_gate(app, suffix=..., region=...)`;
+accept an exception with `acknowledge(scope, rule_id, reason, owner=..., expires=...)`.
 """
 
 from compliance_gate.aspects.acknowledging import acknowledge

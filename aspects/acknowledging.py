@@ -11,6 +11,9 @@ import datetime as dt
 
 import aws_cdk as cdk
 import jsii
+from constructs import IConstruct
+
+from compliance_gate.aspects.exit_hook import install_exit_hook
 from compliance_gate.policies.acknowledgement_records import (
     METADATA_KEY,
     Acknowledgement,
@@ -20,7 +23,6 @@ from compliance_gate.policies.acknowledgement_records import (
     validated,
 )
 from compliance_gate.policies.catalog import RULES_BY_ID
-from constructs import IConstruct
 
 CHECKOV_KEY = "checkov"
 
@@ -30,27 +32,31 @@ def acknowledge(
     rule_id: str,
     reason: str,
     *,
+    owner: str,
     expires: dt.date | str | None = None,
     today: dt.date | None = None,
 ) -> None:
-    """Accept `rule_id` findings on every resource below `scope` (and on the stack, if it is one).
-    checkov is told to skip them only while the acknowledgement has not expired as of `today`.
+    """Accept `rule_id` findings on every resource below `scope` (and on the stack, if it is one), with
+    a reason, an owner who answers for it and an optional expiry (not already past as of `today`).
+    checkov is told to skip them only while the acknowledgement has not expired.
 
     The scope is a stack or a construct inside one: an acknowledgement on the whole app (or a Stage)
     would silence the rule everywhere, which is turning the rule off, not an exception to it.
     """
+    install_exit_hook()
     if not _in_stack(scope):
         raise AcknowledgementError(
-            f"acknowledgement of {rule_id} on {scope.node.path or 'the app'}: acknowledge a stack or a construct "
+            f"acknowledgement of {rule_id!r} on {scope.node.path or 'the app'}: acknowledge a stack or a construct "
             "inside one, not the whole app or a Stage (that would turn the rule off)"
         )
-    acknowledgement = validated(rule_id, reason, expires, set(RULES_BY_ID), scope.node.path)
+    today = today or dt.date.today()
+    acknowledgement = validated(rule_id, reason, expires, set(RULES_BY_ID), scope.node.path, owner, today)
     register(acknowledgement)
     if isinstance(scope, cdk.Stack):
         metadata = dict(scope.template_options.metadata or {})
         metadata[METADATA_KEY] = [*metadata.get(METADATA_KEY, []), acknowledgement.to_metadata()]
         scope.template_options.metadata = metadata
-    recorder = _Recorder(acknowledgement, today or dt.date.today())
+    recorder = _Recorder(acknowledgement, today)
     cdk.Aspects.of(scope).add(recorder, priority=cdk.AspectPriority.MUTATING)
 
 

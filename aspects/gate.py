@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aws_cdk as cdk
+
 from compliance_gate.aspects.construct_paths import ConstructPaths
+from compliance_gate.aspects.exit_hook import GATE_FAILED, RUNS, install_exit_hook
 from compliance_gate.aspects.messages import describe
 from compliance_gate.aspects.plugin import CompliancePlugin
 from compliance_gate.aspects.report import write_reports
@@ -17,8 +19,6 @@ from compliance_gate.policies.catalog import RULES
 from compliance_gate.policies.evaluation import FAIL, Evaluator, Result
 from compliance_gate.policies.model import Rule
 
-GATE_FAILED = "ValidationFailed"
-"""Text of the error app.synth() raises when a validation plugin or an error annotation fails."""
 _ANNOTATIONS_IN_REPORT = "@aws-cdk/core:annotationsInValidationReport"
 GATE_CONTEXT = {
     # Under the CLI, CDK leaves validation failures to the CLI ("process" mode, which only sets the
@@ -42,6 +42,8 @@ class GateRun:
     outdir: Path
     evaluator: Evaluator
     annotations_fail_synth: bool
+    region: str = "us-east-1"
+    """The one region stacks may deploy to and resources reach (CMP007)."""
     annotated: set[tuple[str, str]] = field(default_factory=set)
     annotated_messages: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     """What the Aspect said of each (construct path, rule) it annotated."""
@@ -66,7 +68,9 @@ class GateRun:
     def record(self, results: list[Result]) -> list[Result]:
         """Keep the plugin's results, write the reports, return the violations still to be reported."""
         self.results, self.completed = results, True
-        self.report_paths = write_reports(self.outdir / "compliance", results, self.evaluator.rules, self.suffix)
+        self.report_paths = write_reports(
+            self.outdir / "compliance", results, self.evaluator.rules, self.suffix, self.region
+        )
         from compliance_gate.aspects import register  # imported here so `python -m aspects.register` loads it only once
 
         self.report_paths.append(register.write(self.outdir))
@@ -113,15 +117,42 @@ def synth(app: cdk.App, run: GateRun) -> int:
     return 1 if refused else 0
 
 
-def apply_gate(app: cdk.App, *, suffix: str, rules: tuple[Rule, ...] = RULES, today: dt.date | None = None) -> GateRun:
-    """Enforce `rules` on every resource of `app`: an Aspect over the construct tree and a
-    validation plugin over the synthesized templates. Reports go to <outdir>/compliance/."""
+def apply_gate(
+    app: cdk.App,
+    *,
+    suffix: str,
+    region: str = "us-east-1",
+    rules: tuple[Rule, ...] = RULES,
+    today: dt.date | None = None,
+) -> GateRun:
+    """Enforce `rules` on every resource of `app`: an Aspect over the construct tree and a validation
+    plugin over the synthesized templates. Reports go to <outdir>/compliance/.
+
+    Call it right after `cdk.App()`: it sets the context the gate needs (GATE_CONTEXT) while the app
+    has no children yet, and makes a refusal end the program with the gate's report and exit status 1
+    (a bad acknowledgement with one line and 2) instead of a traceback, whoever calls `app.synth()`.
+    """
+    _set_context(app)
+    install_exit_hook()
     run = GateRun(
         suffix=suffix,
         outdir=Path(app.outdir),
         evaluator=Evaluator(rules=rules, today=today or dt.date.today()),
         annotations_fail_synth=bool(app.node.try_get_context(_ANNOTATIONS_IN_REPORT)),
+        region=region,
     )
     ComplianceAspect(run).watch(app)
     cdk.Validations.of(app).add_plugins(CompliancePlugin(run))
+    RUNS.append(run)
     return run
+
+
+def _set_context(app: cdk.App) -> None:
+    """GATE_CONTEXT on an app created without it, which CDK allows only before the first child. Called
+    later, the gate still judges everything; only `cdk synth`'s reporting stays CDK's default (the
+    CLI prints the report and fails) instead of the gate's."""
+    if app.node.children:
+        return
+    for key, value in GATE_CONTEXT.items():
+        if app.node.try_get_context(key) != value:
+            app.node.set_context(key, value)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import aws_cdk as cdk
 import jsii
+
 from compliance_gate.policies.assembly import nested_template, stack_context, template_sections
 from compliance_gate.policies.cfn_values import as_list
 from compliance_gate.policies.evaluation import Result
@@ -32,7 +33,7 @@ def _expanded(template: dict, context: StackContext) -> tuple[dict, tuple[str, .
     if SAM_TRANSFORM not in as_list(template.get("Transform")):
         return template, ()
     try:
-        return expand(template, context.region or "us-east-1"), ()
+        return expand(template, context.region or context.approved_region), ()
     except NotExpanded as error:
         return template, (f"{SAM_TRANSFORM} ({error})",)
 
@@ -68,7 +69,8 @@ class CompliancePlugin:
 
     def _evaluate_stack(self, stack: cdk.PolicyValidationStack) -> list[Result]:
         template_path = Path(stack.template_path)
-        context = replace(stack_context(template_path, self._run.suffix), path=stack.stack_construct_path)
+        context = stack_context(template_path, self._run.suffix, self._run.region)
+        context = replace(context, path=stack.stack_construct_path)
         return self._evaluate_template(template_path, context)
 
     def _evaluate_template(

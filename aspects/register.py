@@ -41,8 +41,10 @@ def collect(outdir: Path) -> dict[Accepted, list[str]]:
             metadata = body.get("Metadata") or {}
             construct = _below_stack(metadata.get("aws:cdk:path", ""))
             for entry in metadata.get(METADATA_KEY) or []:
-                expiry = f" (expires {entry['expires']})" if entry.get("expires") else ""
-                found[Accepted("gate", entry["rule"], construct, entry["reason"] + expiry)].append(stack)
+                notes = [f"owner {entry['owner']}"] if entry.get("owner") else []
+                notes += [f"expires {entry['expires']}"] if entry.get("expires") else []
+                note = f" ({', '.join(notes)})" if notes else ""
+                found[Accepted("gate", entry["rule"], construct, entry["reason"] + note)].append(stack)
             for skip in (metadata.get("checkov") or {}).get("skip") or []:
                 if not skip["id"].startswith("CMP"):  # the gate's own, listed above already
                     found[Accepted("checkov", skip["id"], construct, skip["comment"])].append(stack)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
@@ -16,9 +17,11 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVEL = {"CRITICAL": "error", "HIGH": "error", "MEDIUM": "error", "LOW": "warning"}
 
 
-def write_reports(directory: Path, results: list[Result], rules: tuple[Rule, ...], suffix: str) -> list[Path]:
+def write_reports(
+    directory: Path, results: list[Result], rules: tuple[Rule, ...], suffix: str, region: str = "us-east-1"
+) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
-    document = report_document(results, rules, suffix)
+    document = report_document(results, rules, suffix, region)
     outputs = {
         "report.json": json.dumps(document),  # compact: the C encoder; indenting is several times slower
         "report.md": markdown(document),
@@ -37,11 +40,14 @@ def _totals(results: list[Result]) -> dict[str, int]:
     return {status: counts.get(status, 0) for status in STATUSES}
 
 
-def report_document(results: list[Result], rules: tuple[Rule, ...], suffix: str) -> dict[str, Any]:
+def report_document(
+    results: list[Result], rules: tuple[Rule, ...], suffix: str, region: str = "us-east-1"
+) -> dict[str, Any]:
     stacks = sorted({result.stack for result in results})
     return {
         "tool": TOOL,
         "environmentSuffix": suffix,
+        "region": region,
         "passed": not any(result.status == FAIL for result in results),
         "totals": _totals(results),
         "byRule": {rule.id: _totals([r for r in results if r.rule_id == rule.id]) for rule in rules},
@@ -59,6 +65,24 @@ def report_document(results: list[Result], rules: tuple[Rule, ...], suffix: str)
     }
 
 
+FIRST_SCREEN = 15
+"""Violations listed before the tables, one line each; the rest follow them."""
+
+
+def _first_screen(results: list[dict[str, Any]], rules: dict[str, dict[str, Any]]) -> list[str]:
+    """What failed and where, one line per violation, before any table."""
+    failed = [result for result in results if result["status"] == FAIL]
+    if not failed:
+        return ["Nothing failed.", ""]
+    lines = [f"## What failed ({len(failed)})", ""]
+    for result in failed[:FIRST_SCREEN]:
+        message = result["messages"][0] if result["messages"] else rules[result["rule_id"]]["title"]
+        lines.append(f"- **{result['rule_id']}** `{result['path'] or result['stack']}`: {message}")
+    if len(failed) > FIRST_SCREEN:
+        lines.append(f"- ... and {len(failed) - FIRST_SCREEN} more under Violations below")
+    return [*lines, ""]
+
+
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |" for row in rows]
@@ -69,7 +93,15 @@ def markdown(document: dict[str, Any]) -> str:
     rules = {rule["id"]: rule for rule in document["rules"]}
     results = document["results"]
     verdict = "PASSED" if document["passed"] else "FAILED"
-    lines = [f"# Compliance gate report: {verdict}", "", f"environmentSuffix: `{document['environmentSuffix']}`", ""]
+    lines = [
+        f"# Compliance gate report: {verdict}",
+        "",
+        f"environmentSuffix `{document['environmentSuffix']}`, region `{document.get('region', 'us-east-1')}`",
+        "",
+        *_first_screen(results, rules),
+        "## Per rule",
+        "",
+    ]
     lines += _table(
         ["Rule", "Title", "Severity", *STATUSES],
         [
@@ -93,7 +125,8 @@ def markdown(document: dict[str, Any]) -> str:
                 lines.append(f"  - Fix: {rule['fix']}")
             if result["reason"]:
                 expiry = f" (expires {result['expires']})" if result["expires"] else ""
-                lines.append(f"  - Reason{expiry}: {result['reason']}")
+                owner = f", owner {result['owner']}" if result.get("owner") else ""
+                lines.append(f"  - Reason{expiry}{owner}: {result['reason']}")
             if result.get("scope"):
                 lines.append(f"  - Acknowledged on `{result['scope']}` and everything below it")
         if not chosen:
@@ -109,6 +142,22 @@ def markdown(document: dict[str, Any]) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def _pascal(title: str) -> str:
+    """SARIF's rule name: an identifier-like form of the title."""
+    return "".join(word[:1].upper() + word[1:] for word in re.findall(r"[A-Za-z0-9]+", title))
+
+
+def _help(rule: Rule, *, markdown: bool = False) -> str:
+    """What a reviewer needs to act on a finding: why the rule exists, the fix, and how to accept it."""
+    accept = (
+        f"To accept a finding, call acknowledge(construct, {rule.id!r}, reason, owner=..., expires=...) "
+        "with a reason of a sentence or more; it shows in the report with its owner and expiry."
+    )
+    if markdown:
+        return f"**{rule.title}**\n\n{rule.rationale}\n\n**Fix:** {rule.fix}\n\n{accept}"
+    return f"{rule.rationale} Fix: {rule.fix} {accept}"
 
 
 def sarif(results: list[Result], rules: tuple[Rule, ...]) -> dict[str, Any]:
@@ -148,15 +197,15 @@ def sarif(results: list[Result], rules: tuple[Rule, ...]) -> dict[str, Any]:
                 "tool": {
                     "driver": {
                         "name": TOOL,
-                        "informationUri": "https://example.com/compliance-gate",
                         "rules": [
                             {
                                 "id": rule.id,
-                                "name": rule.title,
+                                "name": _pascal(rule.title),
                                 "shortDescription": {"text": rule.title},
                                 "fullDescription": {"text": rule.rationale},
-                                "help": {"text": rule.fix},
-                                "properties": {"severity": rule.severity},
+                                "help": {"text": _help(rule), "markdown": _help(rule, markdown=True)},
+                                "defaultConfiguration": {"level": _SARIF_LEVEL.get(rule.severity, "error")},
+                                "properties": {"severity": rule.severity, "tags": ["compliance", "cloudformation"]},
                             }
                             for rule in rules
                         ],

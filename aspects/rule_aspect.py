@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 import aws_cdk as cdk
 import constructs
 import jsii
+from constructs import IConstruct
+
 from compliance_gate.policies.acknowledgement_records import METADATA_KEY, Acknowledgement, read
 from compliance_gate.policies.evaluation import FAIL
 from compliance_gate.policies.model import Resource, StackContext
-from constructs import IConstruct
 
 if TYPE_CHECKING:
     from compliance_gate.aspects.gate import GateRun
@@ -51,7 +52,11 @@ class ComplianceAspect:
     ) -> None:
         types = [_cfn_type(element) for element in elements]
         resolved = _resolve(stack, elements, [self._run.evaluator.reads_properties(t) for t in types])
-        context = replace(_context(stack, self._run.suffix, elements, resolved), **_deploy_time(stack, decided_later))
+        context = replace(
+            _context(stack, self._run.suffix, elements, resolved),
+            approved_region=self._run.region,
+            **_deploy_time(stack, decided_later),
+        )
         if not stack.nested:
             self._judge(
                 stack, context.stack_resource(), context, lambda: read(stack.template_options.metadata, stack.node.path)

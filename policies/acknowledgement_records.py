@@ -1,10 +1,10 @@
 """Acknowledged exceptions as they are recorded in templates: resource (or template) Metadata.
 
-An acknowledgement names a rule, gives a reason, names the construct it was given on (its scope) and
-may expire; expired, it no longer counts. Only `acknowledge()` can acknowledge: it registers each
-acknowledgement in this process, and an entry in the metadata counts only if it is registered and
-the resource lies in its scope. Metadata written by any other means (add_metadata, an override, an
-included template) silences nothing.
+An acknowledgement names a rule, gives a reason and an owner (who answers for it), names the construct
+it was given on (its scope) and may expire; expired, it no longer counts. Only `acknowledge()` can
+acknowledge: it registers each acknowledgement in this process, and an entry in the metadata counts
+only if it is registered and the resource lies in its scope. Metadata written by any other means
+(add_metadata, an override, an included template) silences nothing.
 """
 
 from __future__ import annotations
@@ -26,12 +26,14 @@ class Acknowledgement:
     expires: dt.date | None = None
     scope: str = ""
     """The construct path acknowledge() was given: it covers that construct and everything below it."""
+    owner: str = ""
+    """Who answers for the exception (a team, a person, an e-mail address)."""
 
     def expired(self, today: dt.date) -> bool:
         return self.expires is not None and self.expires < today
 
     def to_metadata(self) -> dict[str, str]:
-        entry = {"rule": self.rule_id, "reason": self.reason, "scope": self.scope}
+        entry = {"rule": self.rule_id, "reason": self.reason, "scope": self.scope, "owner": self.owner}
         if self.expires:
             entry["expires"] = self.expires.isoformat()
         return entry
@@ -43,7 +45,11 @@ class Acknowledgement:
     def from_metadata(cls, entry: Mapping[str, Any]) -> Acknowledgement:
         expires = entry.get("expires")
         return cls(
-            entry["rule"], entry["reason"], dt.date.fromisoformat(expires) if expires else None, entry.get("scope", "")
+            entry["rule"],
+            entry["reason"],
+            dt.date.fromisoformat(expires) if expires else None,
+            entry.get("scope", ""),
+            entry.get("owner", ""),
         )
 
 
@@ -68,27 +74,41 @@ class AcknowledgementError(ValueError):
 
 
 def validated(
-    rule_id: str, reason: str, expires: dt.date | str | None, known_rules: set[str], where: str
+    rule_id: str,
+    reason: str,
+    expires: dt.date | str | None,
+    known_rules: set[str],
+    where: str,
+    owner: str = "",
+    today: dt.date | None = None,
 ) -> Acknowledgement:
-    """An Acknowledgement of `rule_id` for the construct at `where`, or AcknowledgementError saying what is wrong."""
+    """An Acknowledgement of `rule_id` for the construct at `where`, or AcknowledgementError saying, in one
+    line naming the construct, what is wrong."""
+    about = f"acknowledgement of {rule_id!r} on {where or 'the app'}"
     if rule_id not in known_rules:
-        raise AcknowledgementError(f"acknowledgement: rule {rule_id!r} is not in the catalog: {sorted(known_rules)}")
-    if len(reason.split()) < MIN_REASON_WORDS or not re.search(r"[.!]$", reason.strip()):
+        raise AcknowledgementError(f"{about}: the rule is not in the catalog ({', '.join(sorted(known_rules))})")
+    if not isinstance(reason, str) or len(reason.split()) < MIN_REASON_WORDS or not re.search(r"[.!]$", reason.strip()):
         raise AcknowledgementError(
-            f"acknowledgement of {rule_id} on {where}: reason {reason!r} must be at least one "
-            f"sentence of {MIN_REASON_WORDS} or more words, ending with a full stop"
+            f"{about}: reason {reason!r} must be at least one sentence of {MIN_REASON_WORDS} or more words, "
+            "ending with a full stop"
         )
+    if not isinstance(owner, str) or len(owner.strip()) < 2:
+        raise AcknowledgementError(f"{about}: owner {owner!r} must name who answers for it (a team, a person)")
     if isinstance(expires, str):
         try:
             expires = dt.date.fromisoformat(expires)
         except ValueError as error:
-            raise AcknowledgementError(
-                f"acknowledgement of {rule_id}: expires {expires!r} is not YYYY-MM-DD"
-            ) from error
-    return Acknowledgement(rule_id, reason.strip(), expires, where)
+            raise AcknowledgementError(f"{about}: expires {expires!r} is not a date (YYYY-MM-DD)") from error
+    if expires is not None and today is not None and expires < today:
+        raise AcknowledgementError(
+            f"{about}: expired on {expires.isoformat()} (today is {today.isoformat()}); fix the finding, "
+            "or renew the acknowledgement with a new date"
+        )
+    return Acknowledgement(rule_id, reason.strip(), expires, where, owner.strip())
 
 
 def checkov_skip(acknowledgement: Acknowledgement) -> dict[str, str]:
     """The same exception in checkov's own `Metadata.checkov.skip` form, so checkov shows it as skipped."""
-    expiry = f" (until {acknowledgement.expires.isoformat()})" if acknowledgement.expires else ""
-    return {"id": acknowledgement.rule_id, "comment": acknowledgement.reason + expiry}
+    expiry = f", until {acknowledgement.expires.isoformat()}" if acknowledgement.expires else ""
+    owner = f" (owner {acknowledgement.owner}{expiry})" if acknowledgement.owner else ""
+    return {"id": acknowledgement.rule_id, "comment": acknowledgement.reason + owner}

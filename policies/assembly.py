@@ -36,7 +36,7 @@ def stack_artifact(template_path: Path) -> dict[str, Any]:
     return {}
 
 
-def stack_context(template_path: Path, suffix: str) -> StackContext:
+def stack_context(template_path: Path, suffix: str, approved_region: str = "us-east-1") -> StackContext:
     """What the manifest says of the stack a template belongs to, with the template's resources."""
     artifact = stack_artifact(template_path)
     properties = artifact.get("properties", {})
@@ -46,6 +46,7 @@ def stack_context(template_path: Path, suffix: str) -> StackContext:
     return StackContext(
         name=properties.get("stackName", template_path.name.split(".")[0]),
         suffix=suffix,
+        approved_region=approved_region,
         account=None if account.startswith("unknown") else account,
         region=None if region.startswith("unknown") else region,
         termination_protection=bool(properties.get("terminationProtection")),

@@ -33,6 +33,8 @@ class Result:
     template: str = ""
     scope: str = ""
     """The construct the acknowledgement was given on (it covers everything below it)."""
+    owner: str = ""
+    """Who answers for the acknowledgement."""
 
 
 @dataclass
@@ -101,9 +103,15 @@ class Evaluator:
         expires = ack.expires.isoformat() if ack.expires else ""
         if ack.expired(self.today):
             expired = (*problems, f"acknowledgement expired on {expires}: {ack.reason}")
-            return Result(status=FAIL, messages=expired, reason=ack.reason, expires=expires, **where)
+            return Result(status=FAIL, messages=expired, reason=ack.reason, expires=expires, owner=ack.owner, **where)
         return Result(
-            status=ACKNOWLEDGED, messages=problems, reason=ack.reason, expires=expires, scope=ack.scope, **where
+            status=ACKNOWLEDGED,
+            messages=problems,
+            reason=ack.reason,
+            expires=expires,
+            scope=ack.scope,
+            owner=ack.owner,
+            **where,
         )
 
 

@@ -56,6 +56,8 @@ class StackContext:
     """The template's Transform section (its macros)."""
     readable_nested: frozenset[str] | None = None
     """Nested stack resources whose templates are in the cloud assembly; None where that is not known."""
+    approved_region: str = "us-east-1"
+    """The one region the gate allows (`apply_gate(region=...)`)."""
 
     def stack_resource(self) -> Resource:
         return Resource(

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compliance_gate.policies.name_limits import NAME_LIMITS
-
 from stacks.config import SUFFIX_KEY, ConfigError
 
 PIPELINE = "pipeline"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 
 import aws_cdk as cdk
+
 from compliance_gate.aspects.plugin import CompliancePlugin
 from compliance_gate.aspects.rule_aspect import ComplianceAspect
 

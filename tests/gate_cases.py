@@ -21,9 +21,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import cloudformation_include as cfn_inc
-from compliance_gate.aspects import GateRun, apply_gate
 from constructs import Construct
 
+from compliance_gate.aspects import GateRun, apply_gate
 from tests.support import context
 
 SUFFIX = "dev"

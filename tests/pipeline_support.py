@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
-from compliance_gate.aspects import GateRun
 
+from compliance_gate.aspects import GateRun
 from stacks.config import AppConfig, load_config
 from stacks.foundation_stack import FoundationStack
 from stacks.naming import PIPELINE, Names

@@ -9,6 +9,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk.assertions import Template
+
 from compliance_gate.aspects import GateRun
 
 ROOT = Path(__file__).resolve().parent.parent

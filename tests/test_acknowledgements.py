@@ -9,20 +9,22 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_sns as sns
+
 from compliance_gate.aspects import AcknowledgementError, acknowledge, apply_gate
 from compliance_gate.policies.evaluation import ACKNOWLEDGED, FAIL
-
 from tests.gate_cases import ENV
 from tests.support import context
 
 REASON = "The topic is created by a vendor construct that cannot be named yet."
+OWNER = "platform-team"
 
 
-def synth(tmp_path: Path, expires: str | None = None, today: dt.date | None = None):
+def synth(tmp_path: Path, expires: str | None = None, today: dt.date | None = None, given: dt.date | None = None):
+    """An unnamed topic acknowledged on `given`, judged by the gate on `today`."""
     app = cdk.App(context=context(**{"aws:cdk:enable-path-metadata": True}), outdir=str(tmp_path))
     stack = cdk.Stack(app, "ack-stack-dev", env=ENV)
     topic = sns.Topic(stack, "Unnamed")
-    acknowledge(topic, "CMP005", REASON, expires=expires)
+    acknowledge(topic, "CMP005", REASON, owner=OWNER, expires=expires, today=given)
     run = apply_gate(app, suffix="dev", today=today)
     try:
         app.synth()
@@ -45,7 +47,7 @@ def test_acknowledged_violation_passes_and_is_reported(tmp_path: Path) -> None:
 
 
 def test_expired_acknowledgement_is_a_violation_again(tmp_path: Path) -> None:
-    (result,), error = synth(tmp_path, expires="2026-01-31", today=dt.date(2026, 2, 1))
+    (result,), error = synth(tmp_path, expires="2026-01-31", today=dt.date(2026, 2, 1), given=dt.date(2026, 1, 2))
     assert "ValidationFailed" in error
     assert result.status == FAIL
     assert "acknowledgement expired on 2026-01-31" in result.messages[-1]
@@ -56,7 +58,7 @@ def test_acknowledgement_is_written_into_the_template(tmp_path: Path) -> None:
     template = json.loads((tmp_path / "ack-stack-dev.template.json").read_text())
     (topic,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::SNS::Topic"]
     assert topic["Metadata"]["compliance:acknowledgements"] == [
-        {"rule": "CMP005", "reason": REASON, "scope": "ack-stack-dev/Unnamed"}
+        {"rule": "CMP005", "reason": REASON, "scope": "ack-stack-dev/Unnamed", "owner": OWNER}
     ]
 
 
@@ -92,7 +94,7 @@ def test_an_acknowledgement_covers_only_its_scope(tmp_path: Path) -> None:
     app = cdk.App(context=context(**{"aws:cdk:enable-path-metadata": True}), outdir=str(tmp_path))
     stack = cdk.Stack(app, "scope-stack-dev", env=ENV)
     acknowledged, other = sns.Topic(stack, "Acknowledged"), sns.Topic(stack, "Other")
-    acknowledge(acknowledged, "CMP005", REASON)
+    acknowledge(acknowledged, "CMP005", REASON, owner=OWNER)
     # The same entry copied onto another resource does not count there.
     other.node.default_child.add_metadata(
         "compliance:acknowledgements", [{"rule": "CMP005", "reason": REASON, "scope": "scope-stack-dev/Acknowledged"}]
@@ -113,37 +115,45 @@ def test_an_acknowledgement_covers_only_its_scope(tmp_path: Path) -> None:
 def test_an_acknowledgement_on_the_whole_app_is_refused(tmp_path: Path) -> None:
     app = cdk.App(context=context(), outdir=str(tmp_path))
     with pytest.raises(AcknowledgementError, match="acknowledge a stack or a construct inside one, not the whole app"):
-        acknowledge(app, "CMP005", REASON)
+        acknowledge(app, "CMP005", REASON, owner=OWNER)
 
 
 @pytest.mark.parametrize(
     ("rule_id", "reason", "expires", "complaint"),
     [
-        ("CMP999", REASON, None, "not in the catalog"),
-        ("CMP005", "legacy", None, "at least one sentence"),
-        ("CMP005", "We need this for now because of reasons", None, "ending with a full stop"),
-        ("CMP005", REASON, "next tuesday", "is not YYYY-MM-DD"),
+        ("CMP999", REASON, None, "the rule is not in the catalog \\(CMP001, CMP002"),
+        ("CMP005", "legacy", None, "reason 'legacy' must be at least one sentence of 6 or more words"),
+        ("CMP005", "We need this for now because of reasons", None, "reason .* ending with a full stop$"),
+        ("CMP005", REASON, "next tuesday", "expires 'next tuesday' is not a date"),
+        ("CMP005", REASON, "2026-12-01", "expired on 2026-12-01 \\(today is 2026-12-02\\)"),
     ],
 )
-def test_acknowledgement_needs_a_rule_a_sentence_and_a_date(rule_id, reason, expires, complaint) -> None:
+def test_acknowledgement_needs_a_rule_a_sentence_and_a_date_to_come(rule_id, reason, expires, complaint) -> None:
     stack = cdk.Stack(cdk.App(), "s")
-    with pytest.raises(AcknowledgementError, match=complaint):
-        acknowledge(stack, rule_id, reason, expires=expires)
+    with pytest.raises(AcknowledgementError, match=f"^acknowledgement of '{rule_id}' on s: {complaint}"):
+        acknowledge(stack, rule_id, reason, owner=OWNER, expires=expires, today=dt.date(2026, 12, 2))
 
 
-def test_checkov_skips_an_acknowledged_finding_only_until_it_expires(tmp_path: Path) -> None:
+@pytest.mark.parametrize("owner", ["", " ", "x"])
+def test_acknowledgement_needs_an_owner(owner: str) -> None:
+    stack = cdk.Stack(cdk.App(), "s")
+    with pytest.raises(AcknowledgementError, match=r"^acknowledgement of 'CMP005' on s: owner .* must name who"):
+        acknowledge(stack, "CMP005", REASON, owner=owner)
+
+
+def test_checkov_skips_an_acknowledged_finding_naming_its_owner_and_expiry(tmp_path: Path) -> None:
     app = cdk.App(context=context(), outdir=str(tmp_path))
     stack = cdk.Stack(app, "expiry-stack-dev", env=ENV)
-    current, expired = sns.Topic(stack, "Current"), sns.Topic(stack, "Expired")
-    acknowledge(current, "CMP005", REASON, expires="2027-01-31", today=dt.date(2027, 1, 31))
-    acknowledge(expired, "CMP005", REASON, expires="2027-01-31", today=dt.date(2027, 2, 1))
+    current = sns.Topic(stack, "Current")
+    sns.Topic(stack, "Other")
+    acknowledge(current, "CMP005", REASON, owner=OWNER, expires="2027-01-31", today=dt.date(2027, 1, 31))
     template = app.synth().get_stack_by_name("expiry-stack-dev").template
     skips = {
-        ("Current" if logical_id.startswith("Current") else "Expired"): body["Metadata"].get("checkov")
+        ("Current" if logical_id.startswith("Current") else "Other"): body.get("Metadata", {}).get("checkov")
         for logical_id, body in template["Resources"].items()
         if body["Type"] == "AWS::SNS::Topic"
     }
     assert skips == {
-        "Current": {"skip": [{"id": "CMP005", "comment": f"{REASON} (until 2027-01-31)"}]},
-        "Expired": None,
+        "Current": {"skip": [{"id": "CMP005", "comment": f"{REASON} (owner {OWNER}, until 2027-01-31)"}]},
+        "Other": None,
     }

@@ -11,6 +11,7 @@ from typing import Any
 
 import cfnlint
 import pytest
+
 from compliance_gate.policies.model import Resource, StackContext
 from compliance_gate.policies.rules import noncurrent_lifecycle, sse_s3
 

@@ -8,8 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from compliance_gate.policies.catalog import RULES
 
+from compliance_gate.policies.catalog import RULES
 from tests.gate_cases import RESOURCE_CASES, GateCases
 from tests.support import ROOT
 

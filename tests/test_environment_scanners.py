@@ -6,8 +6,8 @@ cfn-lint themselves on cdk.out.)"""
 from __future__ import annotations
 
 import pytest
-from compliance_gate.policies.cfn_values import as_list
 
+from compliance_gate.policies.cfn_values import as_list
 from tests.environment_support import NAG_RULE, Environments
 from tests.support import Synthesized
 from tests.toolkit.iam import policy_statements_by_resource

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 from aws_cdk.assertions import Match
-from compliance_gate.policies.cfn_values import as_list
 
+from compliance_gate.policies.cfn_values import as_list
 from stacks.environment.service import PLACEHOLDER_SERVER
 from stacks.foundation import PLACEHOLDER
 from tests.environment_support import Environments

@@ -11,8 +11,8 @@ import subprocess
 import pytest
 from aws_cdk.assertions import Match
 from cdk_nag import AwsSolutionsChecks
-from compliance_gate.policies.cfn_values import as_list
 
+from compliance_gate.policies.cfn_values import as_list
 from tests.environment_support import Environments, synthesize_environments
 from tests.support import ROOT
 from tests.toolkit.iam import inline_statements

@@ -8,11 +8,11 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
+
 from compliance_gate.aspects import apply_gate
 from compliance_gate.policies.evaluation import PASS, Evaluator
 from compliance_gate.policies.model import Resource, StackContext
 from compliance_gate.policies.rules import noncurrent_lifecycle, terminate_deny
-
 from tests.gate_cases import ENV
 from tests.support import context as app_context
 

@@ -14,11 +14,11 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import cloudformation_include as cfn_inc
+
 from compliance_gate.aspects import GateRun, apply_gate
 from compliance_gate.policies.deploy_time import Undecidable, Unknown, variants
 from compliance_gate.policies.evaluation import FAIL, PASS, Evaluator
 from compliance_gate.policies.model import Resource, StackContext
-
 from tests.gate_cases import ENV, FOREIGN, SUFFIX
 from tests.support import context
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
-from compliance_gate.aspects import apply_gate
-from compliance_gate.policies.evaluation import EXEMPT, FAIL
 from constructs import Construct
 
+from compliance_gate.aspects import apply_gate
+from compliance_gate.policies.evaluation import EXEMPT, FAIL
 from tests.gate_cases import ENV
 from tests.support import context
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from compliance_gate.aspects import GATE_FAILED
 from compliance_gate.policies.evaluation import FAIL, PASS
-
 from tests.gate_cases import RESOURCE_CASES, GateCases
 
 CASES = [(case.rule_id, route) for case in RESOURCE_CASES for route in case.routes]

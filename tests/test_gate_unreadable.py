@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 import pytest
+
 from compliance_gate.aspects import GateRun, apply_gate
 from compliance_gate.policies.evaluation import FAIL
-
 from tests.gate_cases import ENV, SUFFIX
 from tests.support import context
 

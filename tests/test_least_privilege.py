@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from compliance_gate.policies.cfn_values import as_list
-
 from tests.support import Synthesized
 
 

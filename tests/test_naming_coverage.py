@@ -8,6 +8,7 @@ from pathlib import Path
 
 import cfnlint
 import pytest
+
 from compliance_gate.policies.model import Resource, StackContext
 from compliance_gate.policies.name_limits import GENERATED, NAME_LIMITS, generate
 from compliance_gate.policies.rules import naming

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from compliance_gate.policies.cfn_values import as_list
 from compliance_gate.policies.evaluation import FAIL
-
 from stacks.foundation import BUILD_IMAGE
 from stacks.naming import PIPELINE
 from stacks.pipeline import buildspecs

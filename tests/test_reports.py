@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from compliance_gate.policies.catalog import RULES
 from compliance_gate.policies.evaluation import STATUSES
-
 from tests.gate_cases import GateCases
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import cfnlint
 import pytest
+
 from compliance_gate.policies.cfn_values import principal_accounts, text
 from compliance_gate.policies.model import STACK_TYPE, Resource, StackContext
 from compliance_gate.policies.rules import (

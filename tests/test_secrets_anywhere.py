@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from compliance_gate.policies.model import STACK_TYPE, Resource, StackContext
 from compliance_gate.policies.rules import no_hardcoded_secrets
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from compliance_gate.aspects import register
-
 from tests.support import ROOT, Synthesized
 
 SECURITY = (ROOT / "SECURITY.md").read_text()

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+
 from compliance_gate.policies.model import Resource, StackContext
 from compliance_gate.policies.rules import small_compute
 

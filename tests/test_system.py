@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from cdk_nag import AwsSolutionsChecks
-from compliance_gate.policies.evaluation import FAIL
 
+from compliance_gate.policies.evaluation import FAIL
 from tests.support import Synthesized
 
 

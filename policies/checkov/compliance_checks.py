@@ -2,8 +2,8 @@
 
 checkov hands a check one resource; the adapter reads that resource's template and the assembly
 manifest from cdk.out (CDK_OUT, default ./cdk.out) for the stack context the rule needs, and the
-environmentSuffix from the gate's last report. Acknowledged findings carry checkov's own skip
-metadata, so checkov lists them as skipped with the written reason; and a finding counts as
+environmentSuffix and region from the gate's report in that cloud assembly. Acknowledged findings
+carry checkov's own skip metadata, so checkov lists them as skipped with the written reason; and a finding counts as
 acknowledged here only if the gate's report (written at synth) says so. Stack-level facets (region,
 termination protection, stack name) are not resources: checkov cannot see them; the gate can.
 """
@@ -34,11 +34,19 @@ def cdk_out() -> Path:
 
 
 @cache
-def environment_suffix(directory: Path) -> str:
+def gate_settings(directory: Path) -> tuple[str, str]:
+    """(environmentSuffix, region) the gate judged the cloud assembly with, from its report there;
+    ENVIRONMENT_SUFFIX and GATE_REGION override them."""
     report = directory / "compliance" / "report.json"
-    if "ENVIRONMENT_SUFFIX" in os.environ or not report.exists():
-        return os.environ.get("ENVIRONMENT_SUFFIX", "dev")
-    return json.loads(report.read_text())["environmentSuffix"]
+    document = json.loads(report.read_text()) if report.exists() else {}
+    suffix = os.environ.get("ENVIRONMENT_SUFFIX") or document.get("environmentSuffix")
+    region = os.environ.get("GATE_REGION") or document.get("region", "us-east-1")
+    if not suffix:
+        raise SystemExit(
+            f"{report} is missing: synthesize under the compliance gate first (it writes the suffix and region "
+            "this scan needs), or set ENVIRONMENT_SUFFIX"
+        )
+    return suffix, region
 
 
 @cache
@@ -70,7 +78,7 @@ class RuleCheck(BaseResourceCheck):
         relative, logical_id = self.entity_path.split(":", 1)[0], self.entity_path.rsplit(":", 1)[1]
         directory = cdk_out()
         template = directory / relative.lstrip("/")
-        context = stack_context(template, environment_suffix(directory))
+        context = stack_context(template, *gate_settings(directory))
         body = context.resources[logical_id]
         resource = Resource.from_template(logical_id, body)
         (result,) = Evaluator(rules=(self.rule,)).resource(resource, context)

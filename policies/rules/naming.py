@@ -60,7 +60,7 @@ RULE = Rule(
         "Several copies of the system (per pull request, per tester) share accounts; the "
         "environmentSuffix in every physical name keeps them apart and tells whose a resource is."
     ),
-    fix="Set the resource's name property with stacks.naming.Names (kind-environment-suffix), within the AWS limit.",
+    fix="Set the resource's name property to <resource-type>-<environment>-<suffix>, within its type's AWS name limit.",
     check=check,
     resource_types=frozenset(NAME_LIMITS),
     exempt=exempt,

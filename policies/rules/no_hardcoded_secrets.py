@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+
 from compliance_gate.policies.cfn_values import as_list, is_literal, text, walk
 from compliance_gate.policies.deploy_time import is_unknown
 from compliance_gate.policies.model import STACK_TYPE, Resource, Rule, StackContext
-from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
 CREDENTIAL_NAME = re.compile(r"pass(word|wd)?|secret|token|api_?key|access_?key|private_?key|credential", re.I)
 REFERENCE_NAME = re.compile(

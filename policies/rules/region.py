@@ -1,4 +1,4 @@
-"""CMP007: every stack deploys to us-east-1, and no resource reaches another region.
+"""CMP007: every stack deploys to the approved region, and no resource reaches another region.
 
 A resource reaches a region through a property that names one (a stack set's Regions, a replica's
 Region, an SDK call's region) or an ARN of another region (a target, a copy destination). S3 ARNs
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from typing import Any
 
 from compliance_gate.policies.cfn_values import as_list, is_literal, ref_target, text, walk
 from compliance_gate.policies.model import STACK_TYPE, Resource, Rule, StackContext
 
-REGION = "us-east-1"
 REGION_KEY = re.compile(r"^(region|regions|sourceregion|destinationregion|regionname|targetregion)$", re.I)
 REGION_CODE = r"[a-z]{2}(?:-[a-z]+)+-\d+"
 ARN_REGION = re.compile(rf"^arn:[a-z-]+:[a-z0-9-]+:({REGION_CODE}):")
@@ -60,12 +60,16 @@ def _replication(resource: Resource, stack: StackContext) -> list[str]:
     return problems
 
 
-_OTHER_REGION = re.compile(rf"(?<![a-z0-9-])(?!{REGION}(?![a-z0-9-])){REGION_CODE}(?![a-z0-9-])")
+@cache
+def _other_region(approved: str) -> re.Pattern[str]:
+    """A region code other than `approved`, anywhere in a text."""
+    return re.compile(rf"(?<![a-z0-9-])(?!{re.escape(approved)}(?![a-z0-9-])){REGION_CODE}(?![a-z0-9-])")
 
 
 def _reach(resource: Resource, stack: StackContext) -> list[str]:
     replication = _replication(resource, stack) if resource.type == "AWS::S3::Bucket" else []
-    if not _OTHER_REGION.search(json.dumps(resource.properties, default=str)):
+    region = stack.approved_region
+    if not _other_region(region).search(json.dumps(resource.properties, default=str)):
         return replication  # no other region's code anywhere in it
     problems = []
     for location, key, value in walk(_calls(dict(resource.properties))):
@@ -74,11 +78,11 @@ def _reach(resource: Resource, stack: StackContext) -> list[str]:
             if isinstance(item, dict | list) or not is_literal(item):
                 continue
             literal = text(item) or ""
-            if REGION_KEY.match(str(key)) and re.fullmatch(REGION_CODE, literal) and literal != REGION:
-                problems.append(f"{where} is {literal!r}, not {REGION}")
+            if REGION_KEY.match(str(key)) and re.fullmatch(REGION_CODE, literal) and literal != region:
+                problems.append(f"{where} is {literal!r}, not {region}")
             match = ARN_REGION.match(literal)
-            if match and match.group(1) != REGION:
-                problems.append(f"{where} reaches {match.group(1)!r}, not {REGION}")
+            if match and match.group(1) != region:
+                problems.append(f"{where} reaches {match.group(1)!r}, not {region}")
     return problems + replication
 
 
@@ -87,18 +91,18 @@ def check(resource: Resource, stack: StackContext) -> list[str]:
         return _reach(resource, stack)
     if resource.logical_id != stack.name:
         return []  # a nested stack resource deploys wherever its parent does
-    if stack.region == REGION:
+    if stack.region == stack.approved_region:
         return []
-    return [f"stack region is {stack.region or 'unresolved (environment-agnostic)'}, not {REGION}"]
+    return [f"stack region is {stack.region or 'unresolved (environment-agnostic)'}, not {stack.approved_region}"]
 
 
 RULE = Rule(
     id="CMP007",
-    title="Stacks deploy to us-east-1 and reach no other region",
+    title="Stacks deploy to the approved region and reach no other",
     severity="HIGH",
-    rationale="The system is approved for us-east-1 only; data residency and the seeded lookups assume it.",
+    rationale="The system is approved for one region only (the gate's `region`); data residency assumes it.",
     fix=(
-        "Give every stack env=cdk.Environment(account=..., region='us-east-1'), and no resource a region, "
+        "Give every stack env=cdk.Environment(account=..., region=<the approved region>), and no resource a region, "
         "replica, replication or copy destination, target ARN or SDK call in another region."
     ),
     check=check,

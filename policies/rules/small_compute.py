@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+
 from compliance_gate.policies.cfn_values import as_list, ref_target
 from compliance_gate.policies.model import Resource, Rule, StackContext
 
