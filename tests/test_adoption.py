@@ -1,0 +1,138 @@
+"""Another team's CDK app (tests/fixtures/web_service, sharing no code with stacks/) under the gate: the
+package installed into a fresh virtual environment outside this checkout, adopted in two lines, or
+run by the runner on the app as written. Both routes give the same findings, messages and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from tests.support import ROOT
+
+FIXTURE = ROOT / "tests" / "fixtures" / "web_service"
+PACKAGE_FILES = ("pyproject.toml", "README.md", "compliance_gate", "aspects", "policies")
+pytestmark = pytest.mark.xdist_group("fresh-venv")
+"""One worker builds the virtual environment once for all of them."""
+
+EXPECTED = [
+    (
+        "CMP002",
+        "web-service-dev/Uploads/Resource",
+        [
+            "BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm "
+            "is 'aws:kms', not 'AES256'"
+        ],
+    ),
+    ("CMP001", "web-service-dev/Work/Resource", ["DeletionPolicy is Retain", "UpdateReplacePolicy is Retain"]),
+    ("CMP005", "web-service-dev/Worker/Resource", ["RoleName is not set; name it <resource-type>-<environment>-dev"]),
+]
+
+
+@pytest.fixture(scope="module")
+def python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtual environment with the package installed from a copy of its files (`pip install DIR`)."""
+    source = tmp_path_factory.mktemp("package")
+    for name in PACKAGE_FILES:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(ROOT / name, source / name)
+    environment = tmp_path_factory.mktemp("venv")
+    venv.EnvBuilder(with_pip=True).create(environment)
+    interpreter = environment / "bin" / "python"
+    subprocess.run([interpreter, "-m", "pip", "install", "--quiet", str(source)], check=True, capture_output=True)
+    return interpreter
+
+
+@pytest.fixture
+def app_dir(tmp_path: Path) -> Path:
+    """The fixture app copied outside this checkout."""
+    return Path(shutil.copytree(FIXTURE, tmp_path / "web_service"))
+
+
+def run(command: list, cwd: Path, **environment: str) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "CDK_OUTDIR")}
+    return subprocess.run(command, cwd=cwd, env={**env, **environment}, capture_output=True, text=True, timeout=600)
+
+
+def failures(outdir: Path) -> list[tuple[str, str, list[str]]]:
+    results = json.loads((outdir / "compliance" / "report.json").read_text())["results"]
+    return [(r["rule_id"], r["path"], r["messages"]) for r in results if r["status"] == "fail"]
+
+
+def test_the_package_claims_one_top_level_name(python: Path) -> None:
+    found = run(
+        [
+            python,
+            "-c",
+            "import importlib.util as u; print([m for m in ('compliance_gate', 'aspects', "
+            "'policies', 'stacks') if u.find_spec(m)])",
+        ],
+        Path("/"),
+    )
+    assert found.stdout.strip() == "['compliance_gate']"
+
+
+def test_a_foreign_app_adopts_the_gate_in_two_lines(python: Path, app_dir: Path, tmp_path: Path) -> None:
+    outdir = tmp_path / "out"
+    adopted = run([python, "adopting_app.py"], app_dir, CDK_OUTDIR=str(outdir))
+    assert adopted.returncode == 1, adopted.stderr[-2000:]
+    assert "Traceback" not in adopted.stderr
+    assert failures(outdir) == EXPECTED
+    assert adopted.stderr.rstrip().endswith(
+        "error: compliance gate refused synthesis: 3 violation(s) of CMP001, CMP002, CMP005 listed above; "
+        f"full report: {outdir}/compliance/report.md"
+    )
+    first_screen = (outdir / "compliance" / "report.md").read_text().splitlines()[:9]
+    assert first_screen[4:9] == [
+        "## What failed (3)",
+        "",
+        f"- **CMP002** `web-service-dev/Uploads/Resource`: {EXPECTED[0][2][0]}",
+        "- **CMP001** `web-service-dev/Work/Resource`: DeletionPolicy is Retain",
+        f"- **CMP005** `web-service-dev/Worker/Resource`: {EXPECTED[2][2][0]}",
+    ]
+
+
+def test_the_runner_gives_an_app_it_cannot_edit_the_same_report(python: Path, app_dir: Path, tmp_path: Path) -> None:
+    outdir = tmp_path / "runner-out"
+    checked = run([python, "-m", "compliance_gate", "check", str(app_dir), "--out", str(outdir)], tmp_path)
+    assert checked.returncode == 1, checked.stderr[-2000:]
+    assert "Traceback" not in checked.stderr
+    assert failures(outdir) == EXPECTED
+    assert "adopting_app" not in (app_dir / "app.py").read_text()  # the app as written, without the gate
+
+
+def test_a_bad_acknowledgement_is_one_line_and_exit_2(python: Path, app_dir: Path, tmp_path: Path) -> None:
+    script = (
+        (app_dir / "adopting_app.py")
+        .read_text()
+        .replace(
+            "app.synth()",
+            "from compliance_gate import acknowledge\n"
+            "acknowledge(app.node.find_child('web-service-dev'), 'CMP005', 'too short', owner='web-team')\n"
+            "app.synth()",
+        )
+    )
+    (app_dir / "bad_ack.py").write_text(script)
+    refused = run([python, "bad_ack.py"], app_dir, CDK_OUTDIR=str(tmp_path / "out"))
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines() == [
+        "error: acknowledgement of 'CMP005' on web-service-dev: reason 'too short' must be at least one sentence "
+        "of 6 or more words, ending with a full stop"
+    ]
+
+
+def test_the_runner_refuses_what_is_not_a_python_cdk_app(app_dir: Path) -> None:
+    (app_dir / "cdk.json").write_text(json.dumps({"app": "npx ts-node bin/app.ts"}))
+    refused = run([sys.executable, "-m", "compliance_gate", "check", str(app_dir)], ROOT)
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == (
+        f"error: {app_dir}/cdk.json: app command 'npx ts-node bin/app.ts' is not a Python command (python3 FILE.py)"
+    )
