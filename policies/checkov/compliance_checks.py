@@ -10,6 +10,7 @@ termination protection, stack name) are not resources: checkov cannot see them; 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -19,7 +20,8 @@ from pathlib import Path
 from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck
 from checkov.common.models.enums import CheckCategories, CheckResult
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+if importlib.util.find_spec("compliance_gate") is None:  # a checkout: the package root is two folders up
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from compliance_gate.policies.assembly import stack_context
 from compliance_gate.policies.catalog import RULES
