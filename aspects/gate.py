@@ -131,7 +131,11 @@ def apply_gate(
     Call it right after `cdk.App()`: it sets the context the gate needs (GATE_CONTEXT) while the app
     has no children yet, and makes a refusal end the program with the gate's report and exit status 1
     (a bad acknowledgement with one line and 2) instead of a traceback, whoever calls `app.synth()`.
+    An app already under a gate keeps it (the runner's, when the app adopts the gate too).
     """
+    existing = getattr(app, _GATE_ATTRIBUTE, None)
+    if existing is not None:
+        return existing
     _set_context(app)
     install_exit_hook()
     run = GateRun(
@@ -144,7 +148,11 @@ def apply_gate(
     ComplianceAspect(run).watch(app)
     cdk.Validations.of(app).add_plugins(CompliancePlugin(run))
     RUNS.append(run)
+    setattr(app, _GATE_ATTRIBUTE, run)
     return run
+
+
+_GATE_ATTRIBUTE = "_compliance_gate_run"
 
 
 def _set_context(app: cdk.App) -> None:

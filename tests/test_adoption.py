@@ -136,3 +136,15 @@ def test_the_runner_refuses_what_is_not_a_python_cdk_app(app_dir: Path) -> None:
     assert refused.stderr.strip() == (
         f"error: {app_dir}/cdk.json: app command 'npx ts-node bin/app.ts' is not a Python command (python3 FILE.py)"
     )
+
+
+def test_the_gate_is_applied_once_per_app(tmp_path: Path) -> None:
+    """The runner's gate and the app's own apply_gate on the same App: one gate, the first one."""
+    import aws_cdk as cdk
+
+    from compliance_gate.aspects import apply_gate
+
+    app = cdk.App(outdir=str(tmp_path))
+    first = apply_gate(app, suffix="dev", region="eu-west-1")
+    assert apply_gate(app, suffix="other") is first
+    assert (first.suffix, first.region) == ("dev", "eu-west-1")
