@@ -148,3 +148,12 @@ def test_the_gate_is_applied_once_per_app(tmp_path: Path) -> None:
     first = apply_gate(app, suffix="dev", region="eu-west-1")
     assert apply_gate(app, suffix="other") is first
     assert (first.suffix, first.region) == ("dev", "eu-west-1")
+
+
+def test_the_runner_starts_a_module_app_too(python: Path, app_dir: Path, tmp_path: Path) -> None:
+    """`"app": "python3 -m app"` runs as `python -m app` would, under the gate."""
+    (app_dir / "cdk.json").write_text(json.dumps({"app": "python3 -m app", "context": {"environmentSuffix": "dev"}}))
+    outdir = tmp_path / "module-out"
+    checked = run([python, "-m", "compliance_gate", "check", str(app_dir), "--out", str(outdir)], tmp_path)
+    assert checked.returncode == 1, checked.stderr[-2000:]
+    assert failures(outdir) == EXPECTED
