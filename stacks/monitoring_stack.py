@@ -49,6 +49,5 @@ class MonitoringStack(NamedStack):
             self,
             "Dashboard",
             names=names,
-            endings=endings,
             event_log_group=self.event_log.log_group.log_group_name,
         ).dashboard

@@ -146,19 +146,12 @@ def test_pipeline_account_overview_searches_every_applications_metrics(built: Sy
     searched = widget_metrics(body)
     assert all(metric.search for metric in searched)
     assert {(m.namespace, m.name, tuple(m.dimensions.values())) for m in searched} == {
+        *((NAMESPACE, name, ("pipeline dev",)) for name in ("PipelineExecutionsFailed", "PipelineExecutionsSucceeded")),
+        *((NAMESPACE, name, ("deployment group dev",)) for name in ("DeploymentsRolledBack", "DeploymentsSucceeded")),
         *(
-            (NAMESPACE, name, ("pipeline pipeline dev",))
-            for name in ("PipelineExecutionsFailed", "PipelineExecutionsSucceeded")
-        ),
-        *(
-            (NAMESPACE, name, (f"deployment group {env} dev",))
-            for name in ("DeploymentsRolledBack", "DeploymentsSucceeded")
-            for env in ENVIRONMENTS
-        ),
-        *(
-            ("AWS/CodeBuild", name, (f"{kind} dev",))
+            ("AWS/CodeBuild", name, (terms,))
             for name in ("FailedBuilds", "Duration")
-            for kind in ("build pipeline", "test pipeline", *(f"deploy {env}" for env in ENVIRONMENTS))
+            for terms in ("build pipeline dev", "test pipeline dev", "deploy dev")
         ),
     }
     # The terms find the application's resources and no other copy's (suffix `pr7`).
@@ -175,8 +168,12 @@ def test_environment_overview_searches_every_service_of_the_cluster(
     body = dashboard(built, built.environment(env), f"cicd-dashboard-{env}-dev")
     searched = widget_metrics(body)
     assert {(m.namespace, m.name, tuple(m.dimensions.items())) for m in searched} == {
-        ("AWS/ApplicationELB", "RequestCount", (("LoadBalancer", f"lb {env} dev"),)),
-        ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", (("LoadBalancer", f"lb {env} dev"),)),
+        ("AWS/ApplicationELB", "RequestCount", (("LoadBalancer", " ".join(dict.fromkeys(("lb", env, "dev")))),)),
+        (
+            "AWS/ApplicationELB",
+            "HTTPCode_Target_5XX_Count",
+            (("LoadBalancer", " ".join(dict.fromkeys(("lb", env, "dev")))),),
+        ),
         ("AWS/ECS", "CPUUtilization", (("ClusterName", f'"ecs-cluster-{env}-dev"'), ("ServiceName", ""))),
     }
     assert [problem for metric in searched for problem in emitters.search_problems(metric)] == []

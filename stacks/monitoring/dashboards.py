@@ -20,7 +20,7 @@ from stacks.monitoring.metrics import (
     CountedEvent,
     success_rate,
 )
-from stacks.monitoring.watched import Endings, Watched, WatchedPipeline
+from stacks.monitoring.watched import Watched, WatchedPipeline
 from stacks.naming import PIPELINE, Names
 
 DAY = cdk.Duration.days(1)
@@ -169,16 +169,17 @@ class DeliveryDashboard(Construct):
 
 class OverviewDashboard(Construct):
     """Every application's delivery at a glance, without listing them: CloudWatch SEARCH expressions
-    find each pipeline's, deployment group's and project's metrics by the name ending they share
-    (one line per application, up to SEARCH's 500 series), and the event log's recent failures."""
+    find each pipeline's, deployment group's and project's metrics by the words their names share
+    with the suffix (one line per pipeline, group or project, up to SEARCH's 500 series), and the
+    event log's recent failures. SEARCH matches words, not endings: with a suffix that is also an
+    environment's name (`dev`), another copy's `...-dev-<its suffix>` names can show up too."""
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, names: Names, endings: Endings, event_log_group: str
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, names: Names, event_log_group: str) -> None:
         super().__init__(scope, construct_id)
-        pipelines = ("Pipeline", names.ending("pipeline", PIPELINE))
-        groups = [("DeploymentGroup", ending) for ending in endings.deployment_group_endings()]
-        projects = [("ProjectName", ending) for ending in endings.project_endings()]
+        suffix = names.suffix
+        pipelines = ("Pipeline", f"pipeline-{PIPELINE}-{suffix}")
+        groups = [("DeploymentGroup", f"deployment-group-{suffix}")]
+        projects = [("ProjectName", f"{kind}-{suffix}") for kind in ("build-pipeline", "test-pipeline", "deploy")]
         rows: list[list[cloudwatch.IWidget]] = [
             [
                 _header(
@@ -213,7 +214,7 @@ class OverviewDashboard(Construct):
 def _search_term(dimension: str, ending: str) -> str:
     """Metrics whose `dimension` holds every token of `ending` (SEARCH matches names token by token;
     the label then names each series by its value)."""
-    tokens = [token for token in ending.split("-") if token]
+    tokens = dict.fromkeys(token for token in ending.split("-") if token)
     return " ".join(f"{dimension}={token}" for token in tokens)
 
 
