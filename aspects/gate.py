@@ -71,7 +71,7 @@ class GateRun:
         self.report_paths = write_reports(
             self.outdir / "compliance", results, self.evaluator.rules, self.suffix, self.region
         )
-        from compliance_gate.aspects import register  # imported here so `python -m aspects.register` loads it only once
+        from compliance_gate.aspects import register  # here: `python -m compliance_gate.aspects.register` loads it once
 
         self.report_paths.append(register.write(self.outdir))
         failures = [result for result in results if result.status == FAIL]

@@ -177,9 +177,17 @@ class OverviewDashboard(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, names: Names, event_log_group: str) -> None:
         super().__init__(scope, construct_id)
         suffix = names.suffix
+
+        def delivery(counted: CountedEvent, dimension: str, words: str) -> cloudwatch.IMetric:
+            return _search(f"{NAMESPACE},{dimension}", counted.metric_name, _search_term(dimension, words), "Sum", DAY)
+
+        def builds(metric_name: str, statistic: str) -> list[cloudwatch.IMetric]:
+            kinds = ("build-pipeline", "test-pipeline", "deploy")
+            terms = [_search_term("ProjectName", f"{kind}-{suffix}") for kind in kinds]
+            return [_search("AWS/CodeBuild,ProjectName", metric_name, term, statistic, DAY) for term in terms]
+
         pipelines = ("Pipeline", f"pipeline-{PIPELINE}-{suffix}")
-        groups = [("DeploymentGroup", f"deployment-group-{suffix}")]
-        projects = [("ProjectName", f"{kind}-{suffix}") for kind in ("build-pipeline", "test-pipeline", "deploy")]
+        groups = ("DeploymentGroup", f"deployment-group-{suffix}")
         rows: list[list[cloudwatch.IWidget]] = [
             [
                 _header(
@@ -187,14 +195,14 @@ class OverviewDashboard(Construct):
                 )
             ],
             [
-                _graph("Failed pipeline executions per day", [_search(PIPELINE_FAILED, *pipelines)]),
-                _graph("Succeeded pipeline executions per day", [_search(PIPELINE_SUCCEEDED, *pipelines)]),
-                _graph("Rolled-back deployments per day", [_search(DEPLOYMENTS_ROLLED_BACK, *g) for g in groups]),
+                _graph("Failed pipeline executions per day", [delivery(PIPELINE_FAILED, *pipelines)]),
+                _graph("Succeeded pipeline executions per day", [delivery(PIPELINE_SUCCEEDED, *pipelines)]),
+                _graph("Rolled-back deployments per day", [delivery(DEPLOYMENTS_ROLLED_BACK, *groups)]),
             ],
             [
-                _graph("Failed builds per day", [_codebuild_search("FailedBuilds", "Sum", *p) for p in projects]),
-                _graph("Build duration p90 (seconds)", [_codebuild_search("Duration", "p90", *p) for p in projects]),
-                _graph("Succeeded deployments per day", [_search(DEPLOYMENTS_SUCCEEDED, *g) for g in groups]),
+                _graph("Failed builds per day", builds("FailedBuilds", "Sum")),
+                _graph("Build duration p90 (seconds)", builds("Duration", "p90")),
+                _graph("Succeeded deployments per day", [delivery(DEPLOYMENTS_SUCCEEDED, *groups)]),
             ],
             [
                 cloudwatch.LogQueryWidget(
@@ -218,20 +226,11 @@ def _search_term(dimension: str, ending: str) -> str:
     return " ".join(f"{dimension}={token}" for token in tokens)
 
 
-def _search(counted: CountedEvent, dimension: str, ending: str) -> cloudwatch.SearchExpression:
-    expression = (
-        f"SEARCH('{{{NAMESPACE},{dimension}}} MetricName=\"{counted.metric_name}\" {_search_term(dimension, ending)}', "
-        f"'Sum', {int(DAY.to_seconds())})"
-    )
-    return cloudwatch.SearchExpression(expression=expression, label="", period=DAY)
-
-
-def _codebuild_search(metric_name: str, statistic: str, dimension: str, ending: str) -> cloudwatch.SearchExpression:
-    expression = (
-        f"SEARCH('{{AWS/CodeBuild,{dimension}}} MetricName=\"{metric_name}\" {_search_term(dimension, ending)}', "
-        f"'{statistic}', {int(DAY.to_seconds())})"
-    )
-    return cloudwatch.SearchExpression(expression=expression, label="", period=DAY)
+def _search(schema: str, metric_name: str, term: str, statistic: str, period: cdk.Duration) -> cloudwatch.IMetric:
+    """One SEARCH expression: `metric_name` in `schema` (namespace and dimensions) matching `term`."""
+    seconds = int(period.to_seconds())
+    expression = f"SEARCH('{{{schema}}} MetricName=\"{metric_name}\" {term}', '{statistic}', {seconds})"
+    return cloudwatch.SearchExpression(expression=expression, label="", period=period)
 
 
 class ServiceDashboard(Construct):
@@ -322,16 +321,22 @@ class EnvironmentOverview(Construct):
         rows: list[list[cloudwatch.IWidget]] = [
             [_header(f"### Services of `{cluster}`: one line per service")],
             [
-                _graph("Requests", [_minutely("AWS/ApplicationELB,LoadBalancer", "RequestCount", balancers, "Sum")]),
+                _graph(
+                    "Requests", [_search("AWS/ApplicationELB,LoadBalancer", "RequestCount", balancers, "Sum", MINUTE)]
+                ),
                 _graph(
                     "Target 5xx responses",
-                    [_minutely("AWS/ApplicationELB,LoadBalancer", "HTTPCode_Target_5XX_Count", balancers, "Sum")],
+                    [_search("AWS/ApplicationELB,LoadBalancer", "HTTPCode_Target_5XX_Count", balancers, "Sum", MINUTE)],
                 ),
                 _graph(
                     "ECS CPU utilization, maximum (%)",
                     [
-                        _minutely(
-                            "AWS/ECS,ClusterName,ServiceName", "CPUUtilization", f'ClusterName="{cluster}"', "Maximum"
+                        _search(
+                            "AWS/ECS,ClusterName,ServiceName",
+                            "CPUUtilization",
+                            f'ClusterName="{cluster}"',
+                            "Maximum",
+                            MINUTE,
                         )
                     ],
                 ),
@@ -339,10 +344,3 @@ class EnvironmentOverview(Construct):
         ]
         name = names("cicd-dashboard", environment, "AWS::CloudWatch::Dashboard")
         self.dashboard = _dashboard(self, name, SERVICE_INTERVAL, rows)
-
-
-def _minutely(schema: str, metric_name: str, term: str, statistic: str) -> cloudwatch.SearchExpression:
-    expression = (
-        f"SEARCH('{{{schema}}} MetricName=\"{metric_name}\" {term}', '{statistic}', {int(MINUTE.to_seconds())})"
-    )
-    return cloudwatch.SearchExpression(expression=expression, label="", period=MINUTE)
