@@ -6,7 +6,8 @@ accept an exception with `acknowledge(scope, rule_id, reason, owner=..., expires
 """
 
 from compliance_gate.aspects.acknowledging import acknowledge
-from compliance_gate.aspects.gate import GATE_CONTEXT, GATE_FAILED, GateRun, apply_gate, synth
+from compliance_gate.aspects.exit_hook import GATE_FAILED
+from compliance_gate.aspects.gate import GATE_CONTEXT, GateRun, apply_gate, synth
 from compliance_gate.policies.acknowledgement_records import AcknowledgementError
 
 __all__ = [

@@ -20,6 +20,18 @@ RUNS: list[_Run] = []
 """The gates applied in this process, whose summaries end a refusal."""
 
 
+def is_refusal(error: BaseException) -> bool:
+    """Whether `app.synth()` failed on a validation (the gate's, cdk-nag's, an error annotation)."""
+    return isinstance(error, RuntimeError) and GATE_FAILED in str(error)
+
+
+def print_report(error: BaseException) -> None:
+    """The validation report a refusal carries, unless CDK printed it already."""
+    report = str(error).removeprefix(f"{GATE_FAILED}: ")
+    if not report.startswith("Validation failed."):
+        print(report, file=sys.stderr)
+
+
 def install_exit_hook() -> None:
     """Handle the gate's refusal and bad acknowledgements in `sys.excepthook`; anything else goes to
     the hook that was there."""
@@ -31,10 +43,8 @@ def install_exit_hook() -> None:
         if isinstance(error, AcknowledgementError):
             print(f"error: {error}", file=sys.stderr)
             sys.exit(2)
-        if isinstance(error, RuntimeError) and GATE_FAILED in str(error):
-            report = str(error).removeprefix(f"{GATE_FAILED}: ")
-            if not report.startswith("Validation failed."):  # otherwise CDK printed it already
-                print(report, file=sys.stderr)
+        if is_refusal(error):
+            print_report(error)
             for run in RUNS:
                 print(f"error: {run.failure_summary()}", file=sys.stderr)
             sys.exit(1)

@@ -10,7 +10,7 @@ from pathlib import Path
 import aws_cdk as cdk
 
 from compliance_gate.aspects.construct_paths import ConstructPaths
-from compliance_gate.aspects.exit_hook import GATE_FAILED, RUNS, install_exit_hook
+from compliance_gate.aspects.exit_hook import RUNS, install_exit_hook, is_refusal, print_report
 from compliance_gate.aspects.messages import describe
 from compliance_gate.aspects.plugin import CompliancePlugin
 from compliance_gate.aspects.report import write_reports
@@ -103,12 +103,10 @@ def synth(app: cdk.App, run: GateRun) -> int:
     try:
         app.synth()
     except RuntimeError as error:
-        if GATE_FAILED not in str(error):
+        if not is_refusal(error):
             raise
         refused = True
-        report = str(error).removeprefix(f"{GATE_FAILED}: ")
-        if not report.startswith("Validation failed."):  # otherwise CDK printed it already
-            print(report, file=sys.stderr)
+        print_report(error)
     if not refused and run.failures:  # an app created without GATE_CONTEXT: CDK printed nothing
         refused = True
         print("\n".join(run.describe(result) for result in run.failures), file=sys.stderr)
