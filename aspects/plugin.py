@@ -6,7 +6,6 @@ It sees what the Aspect cannot: property overrides, raw CfnResource, CfnInclude,
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING
 import aws_cdk as cdk
 import jsii
 
-from compliance_gate.policies.assembly import nested_template, stack_context, template_sections
+from compliance_gate.policies.assembly import nested_template, read_json, stack_context, template_sections
 from compliance_gate.policies.cfn_values import as_list
 from compliance_gate.policies.evaluation import Result
 from compliance_gate.policies.model import STACK_TYPE, StackContext
@@ -78,7 +77,7 @@ class CompliancePlugin:
     ) -> list[Result]:
         """A template and, through their asset files, its nested stacks' templates (whose parameters
         take the values their parent gives them)."""
-        template = self._run.paths.with_paths(json.loads(template_path.read_text()), context.path)
+        template = self._run.paths.with_paths(read_json(template_path), context.path)
         template, refusal = _expanded(template, context)
         sections = template_sections(template, template_path.parent)
         parameters = {

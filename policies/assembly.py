@@ -14,8 +14,9 @@ from compliance_gate.policies.cfn_values import as_list, text
 from compliance_gate.policies.model import StackContext
 
 
-def _json(path: Path) -> dict[str, Any]:
-    """Parsed once per version of the file: checkov asks for the same template for every resource."""
+def read_json(path: Path) -> dict[str, Any]:
+    """Parsed once per version of the file, for every reader: checkov asks for the same template for every
+    resource, and both validation plugins read every template. Read only: the object is shared."""
     stat = path.stat()
     return _parse(path, stat.st_mtime_ns, stat.st_size)
 
@@ -30,7 +31,7 @@ def stack_artifact(template_path: Path) -> dict[str, Any]:
     manifest = template_path.parent / "manifest.json"
     if not manifest.exists():
         return {}
-    for artifact in _json(manifest).get("artifacts", {}).values():
+    for artifact in read_json(manifest).get("artifacts", {}).values():
         if artifact.get("properties", {}).get("templateFile") == template_path.name:
             return artifact
     return {}
@@ -42,7 +43,7 @@ def stack_context(template_path: Path, suffix: str, approved_region: str = "us-e
     properties = artifact.get("properties", {})
     environment = artifact.get("environment", "aws://unknown-account/unknown-region")
     account, _, region = environment.removeprefix("aws://").partition("/")
-    template = _json(template_path)
+    template = read_json(template_path)
     return StackContext(
         name=properties.get("stackName", template_path.name.split(".")[0]),
         suffix=suffix,
@@ -85,7 +86,7 @@ def nested_template(directory: Path, body: dict[str, Any]) -> Path | None:
     url = text((body.get("Properties") or {}).get("TemplateURL")) or ""
     object_key = url.rsplit("/", 1)[-1]
     for manifest in directory.glob("*.assets.json"):
-        for asset in _json(manifest).get("files", {}).values():
+        for asset in read_json(manifest).get("files", {}).values():
             if any(d.get("objectKey") == object_key for d in asset.get("destinations", {}).values()):
                 return directory / asset["source"]["path"]
     return None

@@ -20,6 +20,8 @@ from typing import Any
 import aws_cdk as cdk
 import jsii
 
+from compliance_gate.policies.assembly import read_json, stack_artifact
+
 HEADROOM = 0.9
 """The share of each quota a template may use: the rest is room for the next change."""
 STACK_RESOURCE_LIMIT = "@aws-cdk/core:stackResourceLimit"
@@ -153,11 +155,7 @@ class QuotaPlugin:
             Path(stack.template_path).name.removesuffix(".template.json"): Path(stack.template_path)
             for stack in context.stack_templates
         }
-        accounts = _accounts(next(iter(paths.values())).parent) if paths else {}
-        templates = {
-            stack: (accounts.get(stack, "unknown-account"), json.loads(path.read_text()), path.stat().st_size)
-            for stack, path in paths.items()
-        }
+        templates = {stack: (_account(path), read_json(path), path.stat().st_size) for stack, path in paths.items()}
         violations = [
             cdk.PolicyViolation(
                 rule_name="QUOTA",
@@ -176,11 +174,6 @@ class QuotaPlugin:
         return cdk.PolicyValidationPluginReport(success=not violations, violations=violations)
 
 
-def _accounts(outdir: Path) -> dict[str, str]:
-    """Each stack's account, from the cloud assembly's manifest (`unknown-account` when env-agnostic)."""
-    artifacts = json.loads((outdir / "manifest.json").read_text()).get("artifacts") or {}
-    return {
-        name: artifact.get("environment", "aws://unknown-account/").split("/")[2]
-        for name, artifact in artifacts.items()
-        if artifact.get("type") == "aws:cloudformation:stack"
-    }
+def _account(template_path: Path) -> str:
+    """The stack's account, from the cloud assembly's manifest (`unknown-account` when env-agnostic)."""
+    return stack_artifact(template_path).get("environment", "aws://unknown-account/").split("/")[2]
