@@ -19,6 +19,7 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 PYTHONS = {"python", "python3", f"python3.{sys.version_info.minor}"}
 
@@ -27,21 +28,22 @@ class BadApp(ValueError):
     """The directory holds no Python CDK app the runner can start."""
 
 
-def app_arguments(app_dir: Path) -> list[str]:
-    """What follows the interpreter in the app's command (`app.py ...` or `-m module ...`)."""
+def read_app(app_dir: Path) -> tuple[list[str], dict[str, Any]]:
+    """What follows the interpreter in the app's command (`app.py ...` or `-m module ...`), and its
+    cdk.json context."""
     cdk_json = app_dir / "cdk.json"
     if not cdk_json.is_file():
         raise BadApp(f"{cdk_json}: no cdk.json (expected a CDK app directory)")
-    command = shlex.split(json.loads(cdk_json.read_text()).get("app", ""))
+    settings = json.loads(cdk_json.read_text())
+    command = shlex.split(settings.get("app", ""))
     if len(command) < 2 or Path(command[0]).name not in PYTHONS:
         raise BadApp(f"{cdk_json}: app command {' '.join(command)!r} is not a Python command (python3 FILE.py)")
-    return command[1:]
+    return command[1:], settings.get("context", {})
 
 
 def check(app_dir: Path, suffix: str | None, region: str, out: Path | None) -> int:
     app_dir = app_dir.resolve()
-    arguments = app_arguments(app_dir)
-    context = json.loads((app_dir / "cdk.json").read_text()).get("context", {})
+    arguments, context = read_app(app_dir)
     suffix = suffix or context.get("environmentSuffix")
     if not suffix:
         raise BadApp(f"{app_dir}: no --suffix given and no environmentSuffix in its cdk.json context")
