@@ -62,17 +62,11 @@ class Endings:
         return [{"suffix": self.names.ending("pipeline", PIPELINE)}]
 
     def projects(self) -> list[dict[str, str]]:
-        return [{"suffix": ending} for ending in self.project_endings()]
+        kinds = [("build", PIPELINE), ("test", PIPELINE), *(("deploy", env) for env in self.environments)]
+        return [{"suffix": self.names.ending(kind, env)} for kind, env in kinds]
 
     def deployment_groups(self, environments: tuple[str, ...] | None = None) -> list[dict[str, str]]:
-        return [{"suffix": ending} for ending in self.deployment_group_endings(environments)]
-
-    def project_endings(self) -> list[str]:
-        kinds = [("build", PIPELINE), ("test", PIPELINE), *(("deploy", env) for env in self.environments)]
-        return [self.names.ending(kind, env) for kind, env in kinds]
-
-    def deployment_group_endings(self, environments: tuple[str, ...] | None = None) -> list[str]:
-        return [self.names.ending("deployment-group", env) for env in environments or self.environments]
+        return [{"suffix": self.names.ending("deployment-group", env)} for env in environments or self.environments]
 
 
 def physical_name(resource: IConstruct) -> str:
