@@ -32,7 +32,6 @@ class ServiceStack(ApplicationStack):
             config=config,
             description=f"CI/CD target environment {env}: the {app} service and its blue/green deployment",
         )
-        self.add_stack_dependency(shared, "runs on the environment's network and cluster")
         construct_id = app.capitalize()
         self.service = BlueGreenService(
             self,

@@ -37,7 +37,8 @@ def build_system(app: cdk.App, config: AppConfig) -> list[cdk.Stack]:
         pipeline = PipelineStack(app, application=application, config=config, names=names)
         pipeline.add_stack_dependency(foundation, "the projects run on the tools repository's build image and cache")
         pipeline.add_stack_dependency(monitoring, "its alarms publish to the monitoring stack's alerts topic")
-        for service in services:
+        for service, environment in zip(services, environments, strict=True):
+            service.add_stack_dependency(environment, "its service runs on the environment's network and cluster")
             service.add_stack_dependency(foundation, "its service starts on the tools repository's placeholder")
             pipeline.add_stack_dependency(service, "the pipeline deploys to every environment when created")
         stacks += [*services, pipeline]
