@@ -17,7 +17,7 @@ from compliance_gate.aspects.report import write_reports
 from compliance_gate.aspects.rule_aspect import ComplianceAspect
 from compliance_gate.policies.catalog import RULES
 from compliance_gate.policies.evaluation import FAIL, Evaluator, Result
-from compliance_gate.policies.model import Rule
+from compliance_gate.policies.model import DEFAULT_REGION, Rule
 
 _ANNOTATIONS_IN_REPORT = "@aws-cdk/core:annotationsInValidationReport"
 GATE_CONTEXT = {
@@ -42,7 +42,7 @@ class GateRun:
     outdir: Path
     evaluator: Evaluator
     annotations_fail_synth: bool
-    region: str = "us-east-1"
+    region: str = DEFAULT_REGION
     """The one region stacks may deploy to and resources reach (CMP007)."""
     annotated: set[tuple[str, str]] = field(default_factory=set)
     annotated_messages: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
@@ -119,7 +119,7 @@ def apply_gate(
     app: cdk.App,
     *,
     suffix: str,
-    region: str = "us-east-1",
+    region: str = DEFAULT_REGION,
     rules: tuple[Rule, ...] = RULES,
     today: dt.date | None = None,
 ) -> GateRun:

@@ -18,7 +18,7 @@ _SARIF_LEVEL = {"CRITICAL": "error", "HIGH": "error", "MEDIUM": "error", "LOW": 
 
 
 def write_reports(
-    directory: Path, results: list[Result], rules: tuple[Rule, ...], suffix: str, region: str = "us-east-1"
+    directory: Path, results: list[Result], rules: tuple[Rule, ...], suffix: str, region: str
 ) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     document = report_document(results, rules, suffix, region)
@@ -40,9 +40,7 @@ def _totals(results: list[Result]) -> dict[str, int]:
     return {status: counts.get(status, 0) for status in STATUSES}
 
 
-def report_document(
-    results: list[Result], rules: tuple[Rule, ...], suffix: str, region: str = "us-east-1"
-) -> dict[str, Any]:
+def report_document(results: list[Result], rules: tuple[Rule, ...], suffix: str, region: str) -> dict[str, Any]:
     stacks = sorted({result.stack for result in results})
     return {
         "tool": TOOL,
@@ -96,7 +94,7 @@ def markdown(document: dict[str, Any]) -> str:
     lines = [
         f"# Compliance gate report: {verdict}",
         "",
-        f"environmentSuffix `{document['environmentSuffix']}`, region `{document.get('region', 'us-east-1')}`",
+        f"environmentSuffix `{document['environmentSuffix']}`, region `{document['region']}`",
         "",
         *_first_screen(results, rules),
         "## Per rule",

@@ -12,13 +12,13 @@ _HERE = Path(__file__).resolve().parent
 if not (_HERE / "aspects").is_dir():  # a checkout: the folders sit beside this one
     __path__.append(str(_HERE.parent))
 
-from compliance_gate.aspects import (  # noqa: E402
-    GATE_CONTEXT,
-    AcknowledgementError,
-    GateRun,
-    acknowledge,
-    apply_gate,
-    synth,
-)
-
 __all__ = ["GATE_CONTEXT", "AcknowledgementError", "GateRun", "acknowledge", "apply_gate", "synth"]
+
+
+def __getattr__(name: str) -> object:
+    """The API, imported when first used: `python -m compliance_gate` (the runner) loads no CDK itself."""
+    if name in __all__:
+        from compliance_gate import aspects
+
+        return getattr(aspects, name)
+    raise AttributeError(f"module 'compliance_gate' has no attribute {name!r}")

@@ -21,6 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from compliance_gate.policies.model import DEFAULT_REGION
+
 PYTHONS = {"python", "python3", f"python3.{sys.version_info.minor}"}
 
 
@@ -94,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("check", help="synthesize a CDK Python app under the gate")
     run.add_argument("app_dir", type=Path)
     run.add_argument("--suffix", help="the environmentSuffix names must end with (default: the app's context)")
-    run.add_argument("--region", default="us-east-1", help="the one region stacks may use (default us-east-1)")
+    run.add_argument("--region", default=DEFAULT_REGION, help=f"the one region stacks may use ({DEFAULT_REGION})")
     run.add_argument("--out", type=Path, help="cloud assembly directory (default: APP_DIR/cdk.out)")
     args = parser.parse_args(argv)
     try:

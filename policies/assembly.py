@@ -37,7 +37,7 @@ def stack_artifact(template_path: Path) -> dict[str, Any]:
     return {}
 
 
-def stack_context(template_path: Path, suffix: str, approved_region: str = "us-east-1") -> StackContext:
+def stack_context(template_path: Path, suffix: str, approved_region: str) -> StackContext:
     """What the manifest says of the stack a template belongs to, with the template's resources."""
     artifact = stack_artifact(template_path)
     properties = artifact.get("properties", {})

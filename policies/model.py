@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+DEFAULT_REGION = "us-east-1"
+"""The region the gate approves unless told another (`apply_gate(region=...)`)."""
 STACK_TYPE = "AWS::CloudFormation::Stack"
 """Each stack is also evaluated as a pseudo-resource of this type (properties StackName,
 TerminationProtection), so stack-level policy reads like any other rule."""
@@ -56,7 +58,7 @@ class StackContext:
     """The template's Transform section (its macros)."""
     readable_nested: frozenset[str] | None = None
     """Nested stack resources whose templates are in the cloud assembly; None where that is not known."""
-    approved_region: str = "us-east-1"
+    approved_region: str = DEFAULT_REGION
     """The one region the gate allows (`apply_gate(region=...)`)."""
 
     def stack_resource(self) -> Resource:

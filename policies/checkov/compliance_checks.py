@@ -26,7 +26,7 @@ if importlib.util.find_spec("compliance_gate") is None:  # a checkout: the packa
 from compliance_gate.policies.assembly import stack_context
 from compliance_gate.policies.catalog import RULES
 from compliance_gate.policies.evaluation import ACKNOWLEDGED, EXEMPT, FAIL, PASS, Evaluator
-from compliance_gate.policies.model import Resource, Rule
+from compliance_gate.policies.model import DEFAULT_REGION, Resource, Rule
 
 _CHECKOV_RESULT = {PASS: CheckResult.PASSED, ACKNOWLEDGED: CheckResult.PASSED, EXEMPT: CheckResult.PASSED}
 
@@ -42,7 +42,7 @@ def gate_settings(directory: Path) -> tuple[str, str]:
     report = directory / "compliance" / "report.json"
     document = json.loads(report.read_text()) if report.exists() else {}
     suffix = os.environ.get("ENVIRONMENT_SUFFIX") or document.get("environmentSuffix")
-    region = os.environ.get("GATE_REGION") or document.get("region", "us-east-1")
+    region = os.environ.get("GATE_REGION") or document.get("region", DEFAULT_REGION)
     if not suffix:
         raise SystemExit(
             f"{report} is missing: synthesize under the compliance gate first (it writes the suffix and region "
