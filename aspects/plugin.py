@@ -1,7 +1,9 @@
 """Enforcement point 2: a validation plugin that runs the catalog over the synthesized templates.
 
-It sees what the Aspect cannot: property overrides, raw CfnResource, CfnInclude, nested stacks
-(through their asset templates) and stacks inside Stages.
+It sees what the Aspect cannot: stacks inside Stages, stacks whose synthesizer cannot render a
+template before synthesis, what a synthesizer adds while it synthesizes (the default one's bootstrap
+version parameter and rule), and anything else that changes a template after the construct tree is
+validated.
 """
 
 from __future__ import annotations
@@ -13,28 +15,16 @@ from typing import TYPE_CHECKING
 import aws_cdk as cdk
 import jsii
 
-from compliance_gate.policies.assembly import nested_template, read_json, stack_context, template_sections
-from compliance_gate.policies.cfn_values import as_list
+from compliance_gate.aspects.template_check import judge_template
+from compliance_gate.policies.assembly import stack_context
 from compliance_gate.policies.evaluation import Result
-from compliance_gate.policies.model import STACK_TYPE, StackContext
-from compliance_gate.policies.sam import SAM_TRANSFORM, NotExpanded, expand
+from compliance_gate.policies.model import STACK_TYPE
 
 if TYPE_CHECKING:
     from compliance_gate.aspects.gate import GateRun
 
 PLUGIN_NAME = "compliance-gate"
 PLUGIN_VERSION = "1.0.0"
-
-
-def _expanded(template: dict, context: StackContext) -> tuple[dict, tuple[str, ...]]:
-    """A SAM template as the transform will deploy it; if it cannot be expanded, the template as it is
-    and the reason, which CMP009 reports with the transform."""
-    if SAM_TRANSFORM not in as_list(template.get("Transform")):
-        return template, ()
-    try:
-        return expand(template, context.region or context.approved_region), ()
-    except NotExpanded as error:
-        return template, (f"{SAM_TRANSFORM} ({error})",)
 
 
 @jsii.implements(cdk.IPolicyValidationPlugin)
@@ -70,36 +60,7 @@ class CompliancePlugin:
         template_path = Path(stack.template_path)
         context = stack_context(template_path, self._run.suffix, self._run.region)
         context = replace(context, path=stack.stack_construct_path)
-        return self._evaluate_template(template_path, context)
-
-    def _evaluate_template(
-        self, template_path: Path, context: StackContext, nested: bool = False, given: dict | None = None
-    ) -> list[Result]:
-        """A template and, through their asset files, its nested stacks' templates (whose parameters
-        take the values their parent gives them)."""
-        template = self._run.paths.with_paths(read_json(template_path), context.path)
-        template, refusal = _expanded(template, context)
-        sections = template_sections(template, template_path.parent)
-        parameters = {
-            name: {**parameter, "AllowedValues": [given[name]]} if given and name in given else parameter
-            for name, parameter in sections["parameters"].items()
-        }
-        context = replace(
-            context, **{**sections, "parameters": parameters, "transforms": sections["transforms"] + refusal}
-        )
-        results = self._run.evaluator.template(template, context, str(template_path), include_stack=not nested)
-        for logical_id, body in context.resources.items():
-            nested_file = nested_template(template_path.parent, body) if body.get("Type") == STACK_TYPE else None
-            if nested_file is not None:
-                child = replace(
-                    context,
-                    name=f"{context.name}/{logical_id}",
-                    path=(body.get("Metadata") or {}).get("aws:cdk:path", "").split(".NestedStack/")[0],
-                    termination_protection=False,
-                )
-                given = (body.get("Properties") or {}).get("Parameters") or {}
-                results += self._evaluate_template(nested_file, child, nested=True, given=given)
-        return results
+        return judge_template(self._run, template_path, context)
 
     def _violation(self, result: Result) -> cdk.PolicyViolation:
         rule = self._run.rule(result.rule_id)

@@ -51,11 +51,7 @@ def report_document(results: list[Result], rules: tuple[Rule, ...], suffix: str,
         "byRule": {rule.id: _totals([r for r in results if r.rule_id == rule.id]) for rule in rules},
         "byStack": {stack: _totals([r for r in results if r.stack == stack]) for stack in stacks},
         "rules": [
-            {
-                key: value
-                for key, value in asdict(rule).items()
-                if key not in ("check", "exempt", "resource_types", "property_types")
-            }
+            {key: value for key, value in asdict(rule).items() if key not in ("check", "exempt", "resource_types")}
             | {"resourceTypes": sorted(rule.resource_types) if rule.resource_types else "all"}
             for rule in rules
         ],

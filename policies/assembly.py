@@ -6,6 +6,7 @@ Shared by the validation plugin and the checkov checks, which both start from te
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -52,30 +53,37 @@ def stack_context(template_path: Path, suffix: str, approved_region: str) -> Sta
         region=None if region.startswith("unknown") else region,
         termination_protection=bool(properties.get("terminationProtection")),
         path=artifact.get("displayName", ""),
-        **template_sections(template, template_path.parent),
+        **template_sections(template, template_path),
     )
 
 
-def template_sections(template: dict[str, Any], directory: Path) -> dict[str, Any]:
+NestedTemplates = Callable[[Path, str, dict[str, Any]], "Path | None"]
+"""Where the template of a nested stack is, given its parent's template file, its logical ID and its
+resource body; None when it is not at hand."""
+
+
+def in_assembly(parent: Path, logical_id: str, body: dict[str, Any]) -> Path | None:
+    """The nested stack's template among the files of the parent's cloud assembly."""
+    return nested_template(parent.parent, body)
+
+
+def template_sections(
+    template: dict[str, Any], template_path: Path, nested: NestedTemplates = in_assembly
+) -> dict[str, Any]:
     """The StackContext fields a template itself gives: resources, what deploy time decides (parameters,
-    conditions, mappings), transforms, and the nested stacks whose templates are in `directory`."""
+    conditions, mappings), transforms, and the nested stacks whose templates are at hand."""
     return {
         "resources": template.get("Resources") or {},
         "parameters": template.get("Parameters") or {},
         "conditions": template.get("Conditions") or {},
         "mappings": template.get("Mappings") or {},
         "transforms": tuple(as_list(template.get("Transform"))),
-        "readable_nested": readable_nested(directory, template),
+        "readable_nested": frozenset(
+            logical_id
+            for logical_id, body in (template.get("Resources") or {}).items()
+            if body.get("Type") == "AWS::CloudFormation::Stack" and nested(template_path, logical_id, body) is not None
+        ),
     }
-
-
-def readable_nested(directory: Path, template: dict[str, Any]) -> frozenset[str]:
-    """The nested stack resources of a template whose own templates are files of the assembly."""
-    return frozenset(
-        logical_id
-        for logical_id, body in (template.get("Resources") or {}).items()
-        if body.get("Type") == "AWS::CloudFormation::Stack" and nested_template(directory, body) is not None
-    )
 
 
 def nested_template(directory: Path, body: dict[str, Any]) -> Path | None:

@@ -122,6 +122,26 @@ def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any, Any]]:
             yield from walk(item, f"{path}[{index}]")
 
 
+def strings(value: Any) -> list[str]:
+    """Every string below a properties mapping, at any depth (lists in lists, as Fn::Join has them)."""
+    if isinstance(value, str):
+        return [value]
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return [found for item in items for found in strings(item)]
+
+
+def located_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(location, string) of every string below a properties mapping: what `strings` lists, with where."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from located_strings(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from located_strings(item, f"{path}[{index}]")
+
+
 def policy_documents(properties: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
     """(location, document) of every policy document below a resource's properties, JSON strings included."""
     if isinstance(properties, str) and '"Statement"' in properties:

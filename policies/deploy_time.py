@@ -87,7 +87,8 @@ def needs_variants(resource: Resource, stack: StackContext) -> bool:
     """Whether anything in the resource is decided at deploy time (the common case answers no quickly)."""
     values = (resource.properties, resource.deletion_policy, resource.update_replace_policy)
     dumped = json.dumps(values, default=str)
-    if not any(marker in dumped for marker in _MARKERS) and not (stack.parameters and '"Ref"' in dumped):
+    refs = (json.dumps({"Ref": name}) for name in stack.parameters)  # as `dumps` writes them in `dumped`
+    if not any(marker in dumped for marker in _MARKERS) and not any(ref in dumped for ref in refs):
         return False
     return any(_dynamic(value, stack.parameters) for value in values)
 

@@ -57,10 +57,6 @@ class Evaluator:
         choices = _Variants(resource, stack)
         return [self._verdict(rule, resource, stack, by_rule.get(rule.id), template, choices) for rule in self.rules]
 
-    def reads_properties(self, resource_type: str) -> bool:
-        """Whether any rule will look at this type's properties (reading them can be costly)."""
-        return any(rule.reads_properties(resource_type) for rule in self.rules)
-
     def template(
         self, template: Mapping[str, Any], stack: StackContext, path: str = "", include_stack: bool = True
     ) -> list[Result]:

@@ -86,14 +86,6 @@ class Rule:
     """None: the rule applies to every resource type."""
     exempt: Callable[[Resource, StackContext], str | None] | None = None
     """Optional: a reason this applicable resource cannot comply (reported, never silent)."""
-    property_types: frozenset[str] | None = None
-    """The types whose properties the check reads, when not `resource_types` (narrower, or other types
-    it follows references to): the Aspect reads an L1's properties (a costly call into jsii) only
-    where some rule will look at them."""
 
     def applies_to(self, resource_type: str) -> bool:
         return self.resource_types is None or resource_type in self.resource_types
-
-    def reads_properties(self, resource_type: str) -> bool:
-        types = self.property_types if self.property_types is not None else self.resource_types
-        return types is None or resource_type in types

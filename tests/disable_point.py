@@ -20,6 +20,6 @@ def _no_judgement(self, context) -> cdk.PolicyValidationPluginReport:
 
 
 if POINT == "aspect":
-    ComplianceAspect.check_stack = lambda self, stack, elements, decided_later=(): None
+    ComplianceAspect.check_stack = lambda self, *judged: None
 elif POINT == "plugin":
     CompliancePlugin.validate = _no_judgement

@@ -9,13 +9,13 @@ from compliance_gate.policies.evaluation import FAIL, PASS
 from tests.gate_cases import RESOURCE_CASES, GateCases
 
 CASES = [(case.rule_id, route) for case in RESOURCE_CASES for route in case.routes]
-PLUGIN_ONLY = {"property_override", "add_override", "stage"}
-"""Routes the Aspect cannot see (it reads the L1 model, and no Aspect reaches a Stage's stacks)."""
+PLUGIN_ONLY = {"stage"}
+"""Routes the Aspect cannot see: a Stage's stacks are synthesized, and judged by the plugin, with the Stage."""
 
 
 def caught_by_the_aspect(rule_id: str, route: str) -> bool:
-    """The raw CMP001 case sets its DeletionPolicy with add_override, which the L1 model does not hold."""
-    return route not in PLUGIN_ONLY and (rule_id, route) != ("CMP001", "raw")
+    """Every other route, overrides included: the Aspect judges the template each stack renders."""
+    return route not in PLUGIN_ONLY
 
 
 def _reported(gate_cases: GateCases, rule_id: str, marker: str) -> list[str]:

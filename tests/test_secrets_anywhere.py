@@ -3,12 +3,20 @@ its name heuristics do not fire on names that are not credentials."""
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from compliance_gate.policies import secret_patterns
 from compliance_gate.policies.model import STACK_TYPE, Resource, StackContext
 from compliance_gate.policies.rules import no_hardcoded_secrets
+
+ROOT = Path(__file__).resolve().parent.parent
 
 AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
 GITHUB = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
@@ -44,6 +52,16 @@ def check(resource_type: str, properties: dict[str, Any]) -> list[str]:
             "AWS::SSM::Parameter",
             {"Type": "String", "Value": SLACK},
             "Value holds what detect-secrets recognises as a Slack Token",
+        ),
+        (
+            "AWS::CodeBuild::Project",
+            {"Source": {"BuildSpec": {"Fn::Join": ["", ["export KEY=", {"Ref": "AWS::Region"}, AWS_KEY]]}}},
+            "Source.BuildSpec.Fn::Join[1][2] holds what detect-secrets recognises as a AWS Access Key",
+        ),
+        (
+            "AWS::Lambda::Function",
+            {"Environment": {"Variables": {"HOOK": {"Fn::Join": ["", [[SLACK]]]}}}},
+            "Environment.Variables.HOOK.Fn::Join[1][0][0] holds what detect-secrets recognises as a Slack Token",
         ),
         ("AWS::IAM::User", {"LoginProfile": {"Password": "Winter2026!"}}, "LoginProfile.Password is a literal value"),
         (
@@ -85,3 +103,30 @@ def test_digests_and_embedded_scripts_are_no_secrets() -> None:
     digest = "sha256:bc1fe18224dbcb92599139db0c745696c48ba9fd4ac24038d1fa81fdd7dcac27"
     script = "echo " + "QUJD" * 40 + "Cg== | base64 -d > /tmp/x"
     assert check("AWS::CodeBuild::Project", {"Source": {"BuildSpec": f"{digest}\n{script}"}}) == []
+
+
+def test_the_prefilter_patterns_are_those_detect_secrets_ships() -> None:
+    assert json.loads(secret_patterns.GENERATED.read_text()) == secret_patterns.generate(), (
+        "stale: run `python -m policies.secret_patterns`"
+    )
+
+
+def test_another_detect_secrets_version_is_read_from_the_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(secret_patterns, "version", lambda distribution: "0.0.0")
+    secret_patterns.prefilter.cache_clear()
+    try:
+        generated = [(p.pattern, p.flags) for p in secret_patterns.prefilter()]
+    finally:
+        secret_patterns.prefilter.cache_clear()
+    assert generated == [(p, f | re.MULTILINE) for p, f in secret_patterns.generate()["patterns"]]
+
+
+@pytest.mark.parametrize(("text", "loaded"), [("an ordinary value of a template", False), (AWS_KEY, True)])
+def test_detect_secrets_is_loaded_only_for_a_string_its_patterns_match(text: str, loaded: bool) -> None:
+    probe = (
+        "import sys\nfrom compliance_gate.policies.rules.no_hardcoded_secrets import detected\n"
+        f"print(detected({text!r}), 'detect_secrets' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    kinds = "['AWS Access Key']" if loaded else "[]"
+    assert result.stdout.split() == [*kinds.split(), str(loaded)]

@@ -180,6 +180,4 @@ RULE = Rule(
         "protection, Object Lock and vault locks, and deny no Delete action in resource policies."
     ),
     check=check,
-    property_types=PROTECTABLE_TYPES
-    | {"AWS::S3::Bucket", "AWS::ECR::Repository", "AWS::Backup::BackupVault", "Custom::AWS"},
 )

@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-
-from compliance_gate.policies.cfn_values import as_list, is_literal, text, walk
+from compliance_gate.policies.cfn_values import as_list, is_literal, located_strings, strings, text
 from compliance_gate.policies.deploy_time import is_unknown
 from compliance_gate.policies.model import STACK_TYPE, Resource, Rule, StackContext
+from compliance_gate.policies.secret_patterns import detectors, prefilter
 
 CREDENTIAL_NAME = re.compile(r"pass(word|wd)?|secret|token|api_?key|access_?key|private_?key|credential", re.I)
 REFERENCE_NAME = re.compile(
@@ -22,38 +21,18 @@ DOCKER_CREDENTIAL_HELPER) holds no secret."""
 MIN_SECRET_LENGTH = 8
 """Shorter than any credential format the detectors know (the shortest, a URL with a user and a
 password, `s://u:p@h`, has 9 characters)."""
-_SHAPELESS = {"KeywordDetector", "AzureStorageKeyDetector"}
-_DETECTORS = tuple(
-    detector()
-    for detector in get_mapping_from_secret_type_to_class().values()
-    if "Entropy" not in detector.__name__ and detector.__name__ not in _SHAPELESS
-)
-"""detect-secrets' detectors of known credential formats (the library checkov's secret scan is built on).
-Left out with the entropy detectors: digests and embedded files (a buildspec's base64 scripts) are
-high-entropy and no secret, and the Azure key detector matches any 88-character base64 run ending in
-`==`, which every embedded file of more than 66 bytes holds. Credential names are judged by
-CREDENTIAL_NAME where a template gives a name."""
-
-
-_ANY_PATTERN = tuple(
-    re.compile(pattern.pattern, pattern.flags | re.MULTILINE)
-    for detector in _DETECTORS
-    for pattern in getattr(detector, "denylist", None) or [re.compile("")]
-)
-"""Every detector's patterns, `^` and `$` matching at each line as they do when the detectors read
-line by line: one search of a whole text finds at least what the line-by-line scan finds (a
-detector without patterns matches anything here). Most texts hold none, and skip that scan."""
 
 
 @cache
 def detected(value: str) -> list[str]:
     """The kinds of credential detect-secrets recognises in a string, line by line (every string is
-    judged by the Aspect and again by the plugin: remembered)."""
-    if len(value) < MIN_SECRET_LENGTH or not any(pattern.search(value) for pattern in _ANY_PATTERN):
+    judged by the Aspect and again by the plugin: remembered). A string none of the detectors'
+    patterns matches is cleared without loading detect-secrets (policies.secret_patterns)."""
+    if len(value) < MIN_SECRET_LENGTH or not any(pattern.search(value) for pattern in prefilter()):
         return []
     lines = value.splitlines() or [value]
     return [
-        detector.secret_type for detector in _DETECTORS if any(any(detector.analyze_string(line)) for line in lines)
+        detector.secret_type for detector in detectors() if any(any(detector.analyze_string(line)) for line in lines)
     ]
 
 
@@ -93,20 +72,15 @@ def _name_value_pairs(resource: Resource):
 
 def _strings(resource: Resource) -> list[str]:
     """Every string the resource writes into the template that detect-secrets recognises as a credential."""
-    strings = sorted(
-        item
-        for _, _, value in walk(dict(resource.properties))
-        for item in (value if isinstance(value, list) else [value])
-        if isinstance(item, str) and not is_unknown(item)
-    )
-    if not detected("\n".join(strings)):
+    written = sorted(item for item in strings(dict(resource.properties)) if not is_unknown(item))
+    if not detected("\n".join(written)):
         return []  # nothing anywhere in it (sorted: the same text whichever enforcement point asks, remembered)
-    problems = []
-    for location, _, value in walk(dict(resource.properties)):
-        items = value if isinstance(value, list) else [value]
-        for item in items:
-            if isinstance(item, str) and not is_unknown(item):
-                problems += [f"{location} holds what detect-secrets recognises as a {kind}" for kind in detected(item)]
+    problems = [
+        f"{location} holds what detect-secrets recognises as a {kind}"
+        for location, item in located_strings(dict(resource.properties))
+        if not is_unknown(item)
+        for kind in detected(item)
+    ]
     return list(dict.fromkeys(problems))
 
 
@@ -163,18 +137,4 @@ RULE = Rule(
         "as a SECRETS_MANAGER build variable, ecs.Secret or a runtime lookup, never as plaintext."
     ),
     check=check,
-    property_types=frozenset(
-        {
-            STACK_TYPE,
-            "AWS::SecretsManager::Secret",
-            "AWS::CodeBuild::Project",
-            "AWS::CodeBuild::SourceCredential",
-            "AWS::ECS::TaskDefinition",
-            "AWS::Lambda::Function",
-            "AWS::IAM::User",
-            "AWS::SSM::Parameter",
-            "AWS::CodePipeline::Pipeline",
-            "AWS::CodePipeline::Webhook",
-        }
-    ),
 )

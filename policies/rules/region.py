@@ -106,5 +106,4 @@ RULE = Rule(
         "replica, replication or copy destination, target ARN or SDK call in another region."
     ),
     check=check,
-    property_types=frozenset({STACK_TYPE, *REACHING}),
 )
