@@ -15,6 +15,7 @@ from compliance_gate.aspects.messages import describe
 from compliance_gate.aspects.plugin import CompliancePlugin
 from compliance_gate.aspects.report import write_reports
 from compliance_gate.aspects.rule_aspect import ComplianceAspect
+from compliance_gate.aspects.template_check import Judged
 from compliance_gate.policies.catalog import RULES
 from compliance_gate.policies.evaluation import FAIL, Evaluator, Result
 from compliance_gate.policies.model import DEFAULT_REGION, Rule
@@ -48,6 +49,8 @@ class GateRun:
     annotated_messages: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     """What the Aspect said of each (construct path, rule) it annotated."""
     paths: ConstructPaths = field(default_factory=ConstructPaths)
+    judged: dict[str, Judged] = field(default_factory=dict)
+    """Each stack's template as the Aspect judged it, by construct path (aspects.template_check)."""
     results: list[Result] = field(default_factory=list)
     report_paths: list[Path] = field(default_factory=list)
     completed: bool = False

@@ -3,9 +3,10 @@ stacks render before synthesis, and the validation plugin with the synthesized o
 
 from __future__ import annotations
 
-from dataclasses import replace
+import json
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from compliance_gate.policies.assembly import NestedTemplates, in_assembly, read_json, template_sections
 from compliance_gate.policies.cfn_values import as_list
@@ -34,7 +35,14 @@ def judge_template(
         for name, parameter in sections["parameters"].items()
     }
     context = replace(context, **{**sections, "parameters": parameters, "transforms": sections["transforms"] + refusal})
+    if given is None and not context.readable_nested:
+        earlier = run.judged.get(context.path)
+        if earlier is not None and earlier.covers(read_json(template_path), context):
+            return run.evaluator.stack(template, context, str(template_path)) + earlier.resources(template_path)
+        run.judged[context.path] = Judged(read_json(template_path), context, [])
     results = run.evaluator.template(template, context, str(template_path), include_stack=given is None)
+    if given is None and not context.readable_nested:
+        run.judged[context.path].results = results
     for logical_id, body in context.resources.items():
         nested_file = nested(template_path, logical_id, body) if body.get("Type") == STACK_TYPE else None
         if nested_file is not None:
@@ -58,3 +66,46 @@ def _expanded(template: dict, context: StackContext) -> tuple[dict, tuple[str, .
         return expand(template, context.region or context.approved_region), ()
     except NotExpanded as error:
         return template, (f"{SAM_TRANSFORM} ({error})",)
+
+
+@dataclass
+class Judged:
+    """A stack's template as the Aspect judged it (before synthesis), and the verdicts: the plugin takes
+    the resources' verdicts for the synthesized template when nothing they depend on changed, and
+    judges the stack itself again (the default synthesizer adds a parameter and a rule as it synthesizes)."""
+
+    template: dict[str, Any]
+    context: StackContext
+    results: list[Result]
+
+    def covers(self, template: dict[str, Any], context: StackContext) -> bool:
+        """Whether the resources' verdicts hold for `template`: the same stack, and the same template but
+        for parameters nothing in it names and the Rules section (which no rule reads)."""
+        if _identity(context) != _identity(self.context) or _outside(template) != _outside(self.template):
+            return False
+        parameters, earlier = template.get("Parameters") or {}, self.template.get("Parameters") or {}
+        if any(parameters.get(name) != parameter for name, parameter in earlier.items()):
+            return False
+        added = set(parameters) - set(earlier)
+        named = json.dumps([template.get(section) for section in ("Resources", "Conditions", "Mappings")])
+        return not any(name in named for name in added)
+
+    def resources(self, template_path: Path) -> list[Result]:
+        stack = self.context.stack_resource()
+        return [
+            replace(result, template=str(template_path))
+            for result in self.results
+            if (result.resource_type, result.logical_id) != (stack.type, stack.logical_id)
+        ]
+
+
+def _outside(template: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in template.items() if key not in ("Parameters", "Rules")}
+
+
+def _identity(context: StackContext) -> tuple:
+    """What a verdict depends on besides the template."""
+    return (
+        *(context.name, context.path, context.suffix, context.approved_region),
+        *(context.account, context.region, context.termination_protection),
+    )

@@ -61,13 +61,15 @@ class Evaluator:
         self, template: Mapping[str, Any], stack: StackContext, path: str = "", include_stack: bool = True
     ) -> list[Result]:
         """Every rule over every resource of a template, plus (unless nested) the stack itself."""
-        results = []
-        if include_stack:
-            results += self.resource(stack.stack_resource(), stack, read(template.get("Metadata"), stack.path), path)
+        results = self.stack(template, stack, path) if include_stack else []
         for logical_id, body in (template.get("Resources") or {}).items():
             resource = Resource.from_template(logical_id, body)
             results += self.resource(resource, stack, read(body.get("Metadata"), resource.path), path)
         return results
+
+    def stack(self, template: Mapping[str, Any], stack: StackContext, path: str = "") -> list[Result]:
+        """Every rule over the stack itself (its name, region, protection, parameters)."""
+        return self.resource(stack.stack_resource(), stack, read(template.get("Metadata"), stack.path), path)
 
     def _verdict(
         self,
