@@ -56,7 +56,8 @@ class ComplianceAspect:
                     self.check_stack(stack, template, session.render_nested(stack, template), constructs_at)
 
     def check_stack(self, stack: cdk.Stack, template: Path, nested: NestedTemplates, at: _Constructs) -> None:
-        for result in judge_template(self._run, template, _context(stack, self._run), nested):
+        shown_as = self._run.outdir / template.name  # where CDK writes it
+        for result in judge_template(self._run, template, _context(stack, self._run), nested, shown_as=shown_as):
             node = at(result.path) if result.status == FAIL else None
             if node is not None:  # else the plugin reports it
                 cdk.Annotations.of(node).add_error(self._run.annotation(result))

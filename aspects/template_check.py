@@ -24,9 +24,11 @@ def judge_template(
     context: StackContext,
     nested: NestedTemplates = in_assembly,
     given: dict | None = None,
+    shown_as: Path | None = None,
 ) -> list[Result]:
     """Every rule over a template (and the stack itself, unless `given` says it is nested) and, through
-    `nested`, over its nested stacks' templates, whose parameters take the values their parent gives."""
+    `nested`, over its nested stacks' templates, whose parameters take the values their parent gives.
+    `shown_as`: the template's path in the results, if not its own (the Aspect's is where CDK will write it)."""
     template = run.paths.with_paths(read_json(template_path), context.path)
     template, refusal = _expanded(template, context)
     sections = template_sections(template, template_path, nested)
@@ -38,9 +40,9 @@ def judge_template(
     if given is None and not context.readable_nested:
         earlier = run.judged.get(context.path)
         if earlier is not None and earlier.covers(read_json(template_path), context):
-            return run.evaluator.stack(template, context, str(template_path)) + earlier.resources(template_path)
+            return run.evaluator.stack(template, context, str(template_path)) + earlier.resources(str(template_path))
         run.judged[context.path] = Judged(read_json(template_path), context, [])
-    results = run.evaluator.template(template, context, str(template_path), include_stack=given is None)
+    results = run.evaluator.template(template, context, str(shown_as or template_path), include_stack=given is None)
     if given is None and not context.readable_nested:
         run.judged[context.path].results = results
     for logical_id, body in context.resources.items():
@@ -90,10 +92,10 @@ class Judged:
         named = json.dumps([template.get(section) for section in ("Resources", "Conditions", "Mappings")])
         return not any(name in named for name in added)
 
-    def resources(self, template_path: Path) -> list[Result]:
+    def resources(self, template: str) -> list[Result]:
         stack = self.context.stack_resource()
         return [
-            replace(result, template=str(template_path))
+            result if result.template == template else replace(result, template=template)
             for result in self.results
             if (result.resource_type, result.logical_id) != (stack.type, stack.logical_id)
         ]

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from compliance_gate.policies import secret_patterns
 from compliance_gate.policies.model import STACK_TYPE, Resource, StackContext
@@ -115,10 +117,37 @@ def test_another_detect_secrets_version_is_read_from_the_library(monkeypatch: py
     monkeypatch.setattr(secret_patterns, "version", lambda distribution: "0.0.0")
     secret_patterns.prefilter.cache_clear()
     try:
-        generated = [(p.pattern, p.flags) for p in secret_patterns.prefilter()]
+        generated = [(p.pattern, p.flags, needles) for p, needles in secret_patterns.prefilter()]
     finally:
         secret_patterns.prefilter.cache_clear()
-    assert generated == [(p, f | re.MULTILINE) for p, f in secret_patterns.generate()["patterns"]]
+    expected = secret_patterns.generate()["patterns"]
+    assert generated == [(p, f | re.MULTILINE, n and frozenset(n)) for p, f, n in expected]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+@pytest.mark.parametrize("index", range(len(secret_patterns.prefilter())))
+def test_every_text_a_pattern_matches_holds_one_of_its_pieces(index: int, data: st.DataObject) -> None:
+    """The pieces read from a pattern's syntax tree are in every match hypothesis can make of it,
+    whatever the case and the text around it: the prefilter never skips a pattern that would match."""
+    pattern, needles = secret_patterns.prefilter()[index]
+    text = data.draw(st.from_regex(pattern))
+    assert pattern.search(text)
+    assert needles is None or any(needle in text.casefold() for needle in needles)
+    assert secret_patterns.may_hold_secret(text)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "pieces"),
+    [
+        (r"\b(?:AKIA|ASIA)[0-9A-Z]{16}", {"kia", "sia"}),  # the parser takes the common A out
+        (r"(?:key|token)=(?:\d+-)+x", {"key", "token"}),
+        (r"(?:a|)b?", None),
+        (r"(?<=x)\w{3}", None),
+    ],
+)
+def test_the_pieces_of_a_pattern(pattern: str, pieces: set[str] | None) -> None:
+    assert secret_patterns.required_text(pattern) == (pieces and frozenset(pieces))
 
 
 @pytest.mark.parametrize(("text", "loaded"), [("an ordinary value of a template", False), (AWS_KEY, True)])

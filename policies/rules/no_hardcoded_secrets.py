@@ -8,7 +8,7 @@ from functools import cache
 from compliance_gate.policies.cfn_values import as_list, is_literal, located_strings, strings, text
 from compliance_gate.policies.deploy_time import is_unknown
 from compliance_gate.policies.model import STACK_TYPE, Resource, Rule, StackContext
-from compliance_gate.policies.secret_patterns import detectors, prefilter
+from compliance_gate.policies.secret_patterns import detectors, may_hold_secret
 
 CREDENTIAL_NAME = re.compile(r"pass(word|wd)?|secret|token|api_?key|access_?key|private_?key|credential", re.I)
 REFERENCE_NAME = re.compile(
@@ -28,7 +28,7 @@ def detected(value: str) -> list[str]:
     """The kinds of credential detect-secrets recognises in a string, line by line (every string is
     judged by the Aspect and again by the plugin: remembered). A string none of the detectors'
     patterns matches is cleared without loading detect-secrets (policies.secret_patterns)."""
-    if len(value) < MIN_SECRET_LENGTH or not any(pattern.search(value) for pattern in prefilter()):
+    if len(value) < MIN_SECRET_LENGTH or not may_hold_secret(value):
         return []
     lines = value.splitlines() or [value]
     return [
