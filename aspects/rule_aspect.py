@@ -14,7 +14,7 @@ import jsii
 from constructs import IConstruct
 
 from compliance_gate.aspects.template_check import judge_template
-from compliance_gate.policies.assembly import NestedTemplates, read_json
+from compliance_gate.policies.assembly import NestedTemplates, account_and_region, read_json
 from compliance_gate.policies.evaluation import FAIL
 from compliance_gate.policies.model import STACK_TYPE, StackContext
 
@@ -151,15 +151,13 @@ def _stacks(scope: IConstruct) -> list[cdk.Stack]:
 
 
 def _context(stack: cdk.Stack, run: GateRun) -> StackContext:
-    def known(value: str) -> str | None:
-        return None if "${Token[" in value else value  # an environment-agnostic stack's AWS::AccountId or Region
-
+    account, region = account_and_region(stack.environment)  # as the cloud assembly's manifest will say
     return StackContext(
         name=stack.stack_name,
         suffix=run.suffix,
         approved_region=run.region,
-        account=known(stack.account),
-        region=known(stack.region),
+        account=account,
+        region=region,
         termination_protection=bool(stack.termination_protection),
         path=stack.node.path,
     )

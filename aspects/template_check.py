@@ -89,6 +89,8 @@ class Judged:
         if any(parameters.get(name) != parameter for name, parameter in earlier.items()):
             return False
         added = set(parameters) - set(earlier)
+        if not added:
+            return True
         named = json.dumps([template.get(section) for section in ("Resources", "Conditions", "Mappings")])
         return not any(name in named for name in added)
 

@@ -42,19 +42,24 @@ def stack_context(template_path: Path, suffix: str, approved_region: str) -> Sta
     """What the manifest says of the stack a template belongs to, with the template's resources."""
     artifact = stack_artifact(template_path)
     properties = artifact.get("properties", {})
-    environment = artifact.get("environment", "aws://unknown-account/unknown-region")
-    account, _, region = environment.removeprefix("aws://").partition("/")
+    account, region = account_and_region(artifact.get("environment", "aws://unknown-account/unknown-region"))
     template = read_json(template_path)
     return StackContext(
         name=properties.get("stackName", template_path.name.split(".")[0]),
         suffix=suffix,
         approved_region=approved_region,
-        account=None if account.startswith("unknown") else account,
-        region=None if region.startswith("unknown") else region,
+        account=account,
+        region=region,
         termination_protection=bool(properties.get("terminationProtection")),
         path=artifact.get("displayName", ""),
         **template_sections(template, template_path),
     )
+
+
+def account_and_region(environment: str) -> tuple[str | None, str | None]:
+    """A stack's `aws://account/region`, None for what it leaves to deploy time (`unknown-account`)."""
+    account, _, region = environment.removeprefix("aws://").partition("/")
+    return (None if account.startswith("unknown") else account), (None if region.startswith("unknown") else region)
 
 
 NestedTemplates = Callable[[Path, str, dict[str, Any]], "Path | None"]
