@@ -87,15 +87,17 @@ class GateRun:
         return [result for result in self.results if result.status == FAIL]
 
     def failure_summary(self) -> str:
-        failures = self.failures
+        """Counts the plugin's violations and those only the Aspect saw (in stacks no template of the cloud
+        assembly holds: a Service Catalog ProductStack's)."""
+        violations = {(result.path, result.rule_id) for result in self.failures} | self.annotated
         report = self.outdir / "compliance" / "report.md"
         if not self.completed:
             return "synthesis refused before the compliance gate finished (see above)"
-        if not failures:
+        if not violations:
             return f"synthesis refused by another validation (listed above); the compliance gate passed: {report}"
-        rules = sorted({result.rule_id for result in failures})
+        rules = sorted({rule_id for _, rule_id in violations})
         return (
-            f"compliance gate refused synthesis: {len(failures)} violation(s) of {', '.join(rules)} "
+            f"compliance gate refused synthesis: {len(violations)} violation(s) of {', '.join(rules)} "
             f"listed above; full report: {report}"
         )
 

@@ -50,10 +50,14 @@ class ComplianceAspect:
         constructs_at = _Constructs(app)
         with tempfile.TemporaryDirectory(prefix="compliance-gate-") as scratch:
             session = _Scratch(Path(scratch))
-            for stack in _stacks(app):
+            stacks = _stacks(app)
+            while stacks:
+                stack = stacks.pop(0)
                 template = session.render(stack)
                 if template is not None:
-                    self.check_stack(stack, template, session.render_nested(stack, template), constructs_at)
+                    nested, within = session.render_nested(stack, template)
+                    self.check_stack(stack, template, nested, constructs_at)
+                    stacks += within
 
     def check_stack(self, stack: cdk.Stack, template: Path, nested: NestedTemplates, at: _Constructs) -> None:
         shown_as = self._run.outdir / template.name  # where CDK writes it
@@ -108,18 +112,27 @@ class _Scratch:
             return None
         return self.directory / stack.template_file
 
-    def render_nested(self, stack: cdk.Stack, template: Path) -> NestedTemplates:
-        """The templates of the stack's nested stacks, rendered, by parent template and logical ID:
-        rendered templates carry no asset metadata when the app is synthesized without it."""
+    def render_nested(self, stack: cdk.Stack, template: Path) -> tuple[NestedTemplates, list[cdk.Stack]]:
+        """The templates of the stack's nested stacks, rendered, by parent template and logical ID
+        (rendered templates carry no asset metadata when the app is synthesized without it); and the
+        other stacks defined inside it, which a Service Catalog product's template hints at (a
+        ProductStack: its template is an asset of the stack's, not a stack of the cloud assembly)."""
         files: dict[tuple[Path | None, str], Path | None] = {}
-        if any(body.get("Type") == STACK_TYPE for body in (read_json(template).get("Resources") or {}).values()):
-            rendered = {stack: template}
-            nested = [node for node in stack.node.find_all() if cdk.NestedStack in type(node).__mro__]
-            rendered |= {child: self.render(child) for child in nested}
+        types = {body.get("Type") for body in (read_json(template).get("Resources") or {}).values()}
+        within: list[cdk.Stack] = []
+        if types & _HOLDING_STACKS:
+            inner = [node for node in stack.node.find_all() if cdk.Stack in type(node).__mro__ and node is not stack]
+            nested = [node for node in inner if cdk.NestedStack in type(node).__mro__]
+            within = [node for node in inner if node not in nested]
+            rendered = {stack: template} | {child: self.render(child) for child in nested}
             for child in nested:
                 parent = child.nested_stack_parent
                 files[(rendered.get(parent), parent.resolve(child.nested_stack_resource.logical_id))] = rendered[child]
-        return lambda parent, logical_id, body: files.get((parent, logical_id))
+        return (lambda parent, logical_id, body: files.get((parent, logical_id))), within
+
+
+_HOLDING_STACKS = {STACK_TYPE, "AWS::ServiceCatalog::CloudFormationProduct"}
+"""Resource types whose template may be another stack of the construct tree."""
 
 
 class _Constructs:

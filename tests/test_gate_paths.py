@@ -7,6 +7,7 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_servicecatalog as servicecatalog
 from constructs import Construct
 
 from compliance_gate.aspects import apply_gate
@@ -48,3 +49,26 @@ def test_the_aspect_judges_stacks_added_after_the_gate_and_stacks_below_other_co
         "Group/early-stack-dev/Early/Resource",
         "late-stack-dev/Late/Resource",
     }
+
+
+class _Product(servicecatalog.ProductStack):
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        s3.CfnBucket(self, "Kept", bucket_name="kept-bucket-test-dev").apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+
+
+def test_the_aspect_judges_a_service_catalog_product_stack(tmp_path: Path) -> None:
+    """A ProductStack's template is an asset of its stack's, which no validation plugin is given."""
+    app = cdk.App(context=context(**{"aws:cdk:enable-path-metadata": True}), outdir=str(tmp_path))
+    stack = cdk.Stack(app, "catalog-stack-dev", env=ENV)
+    product = _Product(stack, "Product")
+    version = servicecatalog.CloudFormationProductVersion(
+        product_version_name="v1",
+        cloud_formation_template=servicecatalog.CloudFormationTemplate.from_product_stack(product),
+    )
+    servicecatalog.CloudFormationProduct(stack, "Catalog", product_name="p", owner="o", product_versions=[version])
+    run = apply_gate(app, suffix="dev")
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    assert ("catalog-stack-dev/Product/Kept", "CMP001") in run.annotated
+    assert "CMP001" in run.failure_summary()
