@@ -50,7 +50,7 @@ class GateRun:
     """What the Aspect said of each (construct path, rule) it annotated."""
     paths: ConstructPaths = field(default_factory=ConstructPaths)
     judged: dict[str, Judged] = field(default_factory=dict)
-    """Each stack's template as the Aspect judged it, by construct path (aspects.template_check)."""
+    """Each stack's template as last judged (by the Aspect, then reused by the plugin), by construct path."""
     results: list[Result] = field(default_factory=list)
     report_paths: list[Path] = field(default_factory=list)
     completed: bool = False

@@ -37,14 +37,13 @@ def judge_template(
         for name, parameter in sections["parameters"].items()
     }
     context = replace(context, **{**sections, "parameters": parameters, "transforms": sections["transforms"] + refusal})
-    if given is None and not context.readable_nested:
-        earlier = run.judged.get(context.path)
-        if earlier is not None and earlier.covers(read_json(template_path), context):
-            return run.evaluator.stack(template, context, str(template_path)) + earlier.resources(str(template_path))
-        run.judged[context.path] = Judged(read_json(template_path), context, [])
+    reusable = given is None and not context.readable_nested  # a stack's own template, with no nested ones
+    earlier = run.judged.get(context.path) if reusable else None
+    if earlier is not None and earlier.covers(read_json(template_path), context):
+        return run.evaluator.stack(template, context, str(template_path)) + earlier.resources(str(template_path))
     results = run.evaluator.template(template, context, str(shown_as or template_path), include_stack=given is None)
-    if given is None and not context.readable_nested:
-        run.judged[context.path].results = results
+    if reusable:
+        run.judged[context.path] = Judged(read_json(template_path), context, results)
     for logical_id, body in context.resources.items():
         nested_file = nested(template_path, logical_id, body) if body.get("Type") == STACK_TYPE else None
         if nested_file is not None:
@@ -95,11 +94,11 @@ class Judged:
         return not any(name in named for name in added)
 
     def resources(self, template: str) -> list[Result]:
-        stack = self.context.stack_resource()
+        """The verdicts on the template's resources (not on the stack itself), as results of `template`."""
         return [
             result if result.template == template else replace(result, template=template)
             for result in self.results
-            if (result.resource_type, result.logical_id) != (stack.type, stack.logical_id)
+            if (result.resource_type, result.logical_id) != (STACK_TYPE, result.stack)
         ]
 
 
