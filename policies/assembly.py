@@ -82,6 +82,8 @@ def template_sections(
         "parameters": template.get("Parameters") or {},
         "conditions": template.get("Conditions") or {},
         "mappings": template.get("Mappings") or {},
+        "outputs": template.get("Outputs") or {},
+        "metadata": template.get("Metadata") or {},
         "transforms": tuple(as_list(template.get("Transform"))),
         "readable_nested": frozenset(
             logical_id

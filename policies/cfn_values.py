@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 OWN_ACCOUNT = "${AWS::AccountId}"
 _PSEUDO = {"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
-_ACCOUNT_IN_ARN = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:(\d{12}|\$\{AWS::AccountId\}):")
 
 
 def text(value: Any) -> str | None:
@@ -67,37 +66,6 @@ def ref_target(value: Any) -> str | None:
         target = value["Fn::GetAtt"]
         return target[0] if isinstance(target, list) else str(target).split(".")[0]
     return None
-
-
-def principal_accounts(principal: Any, local: Mapping[str, Any] = {}) -> Iterator[str]:
-    """Account IDs a policy principal admits: 12 digits, `${AWS::AccountId}` for this account (also a
-    reference to a resource of this template, `local`), `*` for anyone, and for a value that cannot
-    be read, a description naming it. Service and federated principals admit none."""
-    if principal == "*":
-        yield "*"
-        return
-    if not isinstance(principal, dict):
-        return
-    for kind, values in principal.items():
-        if kind != "AWS":
-            continue
-        for value in as_list(values):
-            yield _account_of(value, local)
-
-
-def _account_of(value: Any, local: Mapping[str, Any]) -> str:
-    if isinstance(value, dict) and value.get("Ref") == "AWS::AccountId":
-        return OWN_ACCOUNT
-    if ref_target(value) in local:
-        return OWN_ACCOUNT  # a role or user of this template lives in the stack's account
-    literal = text(value)
-    if literal is not None:
-        if literal == "*" or re.fullmatch(r"\d{12}|\$\{AWS::AccountId\}", literal):
-            return literal
-        match = _ACCOUNT_IN_ARN.match(literal)
-        if match:
-            return match.group(1)
-    return f"a principal the gate cannot read ({value!r})"
 
 
 def number(value: Any) -> float | None:

@@ -54,6 +54,9 @@ class StackContext:
     conditions: Mapping[str, Any] = field(default_factory=dict)
     mappings: Mapping[str, Any] = field(default_factory=dict)
     """The template's Parameters, Conditions and Mappings: what deploy time decides (policies.deploy_time)."""
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    """The template's Outputs and Metadata sections: written in the template like any property."""
     transforms: tuple[str, ...] = ()
     """The template's Transform section (its macros)."""
     readable_nested: frozenset[str] | None = None

@@ -103,16 +103,50 @@ def _from_schemas() -> dict[str, NameLimit]:
 NAME_LIMITS = {**_from_schemas(), **NAME_LIMITS}
 
 
+def _tokens(name: str) -> list[str]:
+    """A CamelCase name's words (`DBClusterIdentifier` -> DB, Cluster, Identifier)."""
+    return re.findall(r"[A-Z]+(?=[A-Z][a-z]|\d|$)|[A-Z]?[a-z]+|\d+", name)
+
+
+def _names_the_resource(kind: str, candidate: str) -> bool:
+    """Whether a property names the resource itself rather than another one it refers to: its stem (before
+    Name or Identifier) is the type's own kind, a tail of it (GlobalTable's TableName), or what the kind is a
+    version of (LayerVersion's LayerName); an `Id` only when its stem is the whole kind (ReplicationGroupId)."""
+    match = re.fullmatch(r"(.*?)(Name|Identifier|Id)", candidate)
+    if match is None:
+        return False
+    stem, words = _tokens(match.group(1)), _tokens(kind)
+    if match.group(2) == "Id":
+        return stem == words
+    return bool(stem) and (words[-len(stem) :] == stem or words == [*stem, "Version"])
+
+
+def _scoped_to_a_parent(schema: dict) -> set[str]:
+    """Properties of a primary identifier that also names another resource (a role's inline policy is
+    identified by PolicyName and RoleName): unique only within that parent, not in the account."""
+    parts = {pointer.split("/")[-1] for pointer in schema.get("primaryIdentifier", [])} - {"AwsAccountId", "Arn"}
+    return parts if len(parts) > 1 else set()
+
+
 def generate(schemas: Path) -> dict[str, dict[str, object]]:
-    """Type -> name property and its schema limits, from the us-east-1 resource schemas in `schemas`."""
+    """Type -> name property and its schema limits, from the us-east-1 resource schemas in `schemas`: the
+    create-only top-level property that names the resource (`<Kind>Name` or `Name` first, then an
+    identifier or name of the kind: DBClusterIdentifier, LayerName, TableName)."""
     index = json.loads((schemas / "providers" / "us-east-1.json").read_text())
     found: dict[str, dict[str, object]] = {}
     for resource_type, digest in sorted(index.items()):
         schema = json.loads((schemas / "resources" / f"{digest}.json").read_text())
         kind = resource_type.split("::")[-1]
-        for candidate in (f"{kind}Name", "Name"):
-            spec = schema.get("properties", {}).get(candidate)
-            if spec is not None and f"/properties/{candidate}" in schema.get("createOnlyProperties", []):
+        create_only = [
+            pointer.split("/")[2] for pointer in schema.get("createOnlyProperties", []) if pointer.count("/") == 2
+        ]
+        properties = schema.get("properties", {})
+        candidates = [name for name in (f"{kind}Name", "Name") if name in create_only]
+        scoped = _scoped_to_a_parent(schema)
+        candidates += sorted(name for name in create_only if _names_the_resource(kind, name) and name not in scoped)
+        for candidate in candidates:
+            spec = properties.get(candidate)
+            if isinstance(spec, dict) and spec.get("type", "string") == "string":
                 limits = {key: spec[key] for key in ("maxLength", "minLength", "pattern") if key in spec}
                 found[resource_type] = {"property": candidate, **limits}
                 break

@@ -7,65 +7,45 @@ import re
 from typing import Any
 
 from compliance_gate.policies.cfn_values import as_list, is_true, policy_documents, ref_target, text, walk
+from compliance_gate.policies.iam_patterns import actions_overlap, covers
 from compliance_gate.policies.model import STACK_TYPE, Resource, Rule, StackContext
+from compliance_gate.policies.schema_facts import PROTECTION_NAME, known_type, protection_paths, values_at
 
 KEEPING_POLICIES = {"Retain", "RetainExceptOnCreate", "Snapshot"}
-PROTECTION = re.compile(r"deletionprotect|terminationprotect|disableapiterminat|deleteprotect", re.I)
-"""Property names that switch on deletion or termination protection, wherever they are nested."""
-LOCKING_CALL = re.compile(r"objectlock|legalhold|vaultlock|retention|terminationprotection|deletionprotection", re.I)
-"""SDK actions that lock, retain or protect what they change."""
+SNAPSHOT_BY_DEFAULT = "Snapshot"
+"""CloudFormation's DeletionPolicy when none is given: Delete, except Snapshot for AWS::RDS::DBCluster and
+for an AWS::RDS::DBInstance without DBClusterIdentifier (the DeletionPolicy attribute's documentation)."""
+LOCKING_CALL = re.compile(
+    r"objectlock|legalhold|objectretention|vaultlock|lockconfiguration|terminationprotection|deletionprotection", re.I
+)
+"""SDK actions that lock or protect what they change (S3 Object Lock, Backup and Glacier vault locks, stack
+termination protection); a log group's putRetentionPolicy only sets how long events are kept."""
 AUTO_DELETE = "Custom::S3AutoDeleteObjects"
 OFF_WORDS = {"false", "disabled", "inactive", "none", "off", "bypass"}
-PROTECTABLE_TYPES = frozenset(
-    {
-        "AWS::AppConfig::ConfigurationProfile",
-        "AWS::AppConfig::Environment",
-        "AWS::AutoScaling::AutoScalingGroup",
-        "AWS::Bedrock::DataSource",
-        "AWS::CloudTrail::Dashboard",
-        "AWS::CloudTrail::EventDataStore",
-        "AWS::Cognito::UserPool",
-        "AWS::DSQL::Cluster",
-        "AWS::DocDB::DBCluster",
-        "AWS::DocDB::GlobalCluster",
-        "AWS::DynamoDB::GlobalTable",
-        "AWS::DynamoDB::Table",
-        "AWS::EC2::Instance",
-        "AWS::EC2::LaunchTemplate",
-        "AWS::ECS::CapacityProvider",
-        "AWS::ECS::Gateway",
-        "AWS::EKS::Cluster",
-        "AWS::EMR::Cluster",
-        "AWS::ElasticLoadBalancingV2::LoadBalancer",
-        "AWS::Logs::LogGroup",
-        "AWS::Neptune::DBCluster",
-        "AWS::Neptune::GlobalCluster",
-        "AWS::NeptuneGraph::Graph",
-        "AWS::NetworkFirewall::Firewall",
-        "AWS::OpenSearchServerless::Collection",
-        "AWS::QLDB::Ledger",
-        "AWS::RDS::DBCluster",
-        "AWS::RDS::DBInstance",
-        "AWS::RDS::GlobalCluster",
-        "AWS::SMSVOICE::NotifyConfiguration",
-        "AWS::SMSVOICE::PhoneNumber",
-        "AWS::SMSVOICE::Pool",
-        "AWS::SMSVOICE::ProtectConfiguration",
-        "AWS::SMSVOICE::RcsAgent",
-        "AWS::SMSVOICE::SenderId",
-        "AWS::SSMIncidents::ReplicationSet",
-        "AWS::VerifiedPermissions::PolicyStore",
-        "AWS::WellArchitected::AgentProfile",
-        STACK_TYPE,
-    }
-)
-"""Every CloudFormation type with a protection property (tests/test_rules.py checks this list against
-the resource schemas cfn-lint ships), plus load balancers (an attribute) and stacks (termination)."""
+DELETING = ("*:delete*", "kms:schedulekeydeletion")
+"""Actions that delete (any service's Delete* actions) or schedule deletion (a KMS key's), as IAM patterns."""
+BACKUP_PLAN = "AWS::Backup::BackupPlan"
+
+
+def default_deletion_policy(resource: Resource) -> str | None:
+    if resource.type == "AWS::RDS::DBCluster" or (
+        resource.type == "AWS::RDS::DBInstance" and "DBClusterIdentifier" not in resource.properties
+    ):
+        return SNAPSHOT_BY_DEFAULT
+    return None
 
 
 def _switched_on(value: object) -> bool:
+    """Whether a protection's value switches it on: a word other than an off word, or an object (such as
+    `{"Mode": "ENABLED"}`) with any such word; numbers (thresholds) switch nothing on."""
+    if isinstance(value, dict) and ref_target(value) is None and text(value) is None:
+        return any(_switched_on(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_switched_on(item) for item in value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return False
     word = text(value)
-    return word is not None and word.strip().lower() not in OFF_WORDS
+    return word is None or word.strip().lower() not in OFF_WORDS
 
 
 def _emptied(bucket_id: str, stack: StackContext) -> bool:
@@ -76,14 +56,25 @@ def _emptied(bucket_id: str, stack: StackContext) -> bool:
     )
 
 
-def _denies_deletion(statement: Any) -> bool:
-    """A resource policy statement (it names a Principal) that denies a Delete action to everyone it names."""
+def _deletions(resource_type: str) -> tuple[str, ...]:
+    """The deleting actions of the resource's service, as IAM action patterns."""
+    service = resource_type.split("::")[1].lower() if resource_type.count("::") == 2 else "*"
+    return (f"{service}:delete*", *(["kms:schedulekeydeletion"] if service == "kms" else []))
+
+
+def _denies_deletion(statement: Any, resource_type: str) -> bool:
+    """A resource policy statement (it names a Principal) that denies, without a condition, a deleting action
+    to whoever it names: an Action pattern that can match any service's deletion (wildcards included), or a
+    NotAction that leaves one of the resource's own service's deleting actions out."""
     if not isinstance(statement, dict) or statement.get("Effect") != "Deny" or "Condition" in statement:
         return False
     if "Principal" not in statement and "NotPrincipal" not in statement:
         return False
-    names = [str(action).split(":", 1)[-1].lower() for action in as_list(statement.get("Action"))]
-    return any(name.startswith("delete") or ("*" in name and "delete".startswith(name.split("*")[0])) for name in names)
+    if "NotAction" in statement:
+        excluded = [str(action).lower() for action in as_list(statement.get("NotAction"))]
+        return not all(any(covers(pattern, action) for pattern in excluded) for action in _deletions(resource_type))
+    actions = [str(action).lower() for action in as_list(statement.get("Action"))]
+    return any(actions_overlap(action, deleting) for action in actions for deleting in DELETING)
 
 
 def _protecting_call(resource: Resource) -> list[str]:
@@ -97,16 +88,39 @@ def _protecting_call(resource: Resource) -> list[str]:
             continue
         if not isinstance(call, dict):
             continue
-        switches = [value for _, name, value in walk(call.get("parameters") or {}) if PROTECTION.search(str(name))]
+        switches = [value for _, name, value in walk(call.get("parameters") or {}) if PROTECTION_NAME.search(str(name))]
         locking = LOCKING_CALL.search(str(call.get("action", "")))
-        if any(_switched_on(value) for value in switches if not isinstance(value, dict | list)) or (
-            locking and not switches
-        ):
+        if any(_switched_on(value) for value in switches if not isinstance(value, list)) or (locking and not switches):
             problems.append(
                 f"the custom resource's {key} call ({call.get('service')} {call.get('action')}) switches on a "
                 "protection, lock or retention: what it changes can then not be destroyed"
             )
     return problems
+
+
+def _filled_by_a_plan(vault_id: str, properties: Any, stack: StackContext) -> list[str]:
+    """Backup plans of the stack whose rules (or copy actions) put recovery points into this vault: AWS
+    Backup refuses to delete a vault that holds any, so CloudFormation's delete fails."""
+    name = text(properties.get("BackupVaultName")) if isinstance(properties, dict) else None
+    plans = []
+    for logical_id, body in stack.resources.items():
+        if body.get("Type") != BACKUP_PLAN:
+            continue
+        rules = as_list(((body.get("Properties") or {}).get("BackupPlan") or {}).get("BackupPlanRule"))
+        targets = [(rule or {}).get("TargetBackupVault") for rule in rules if isinstance(rule, dict)]
+        targets += [
+            (action or {}).get("DestinationBackupVaultArn")
+            for rule in rules
+            if isinstance(rule, dict)
+            for action in as_list(rule.get("CopyActions"))
+        ]
+        if any(ref_target(target) == vault_id or (name and text(target) == name) for target in targets):
+            plans.append(logical_id)
+    return [
+        f"backup plan {plan} of this stack stores recovery points in the vault: AWS Backup cannot delete a vault "
+        "that holds any, so the stack's deletion fails"
+        for plan in plans
+    ]
 
 
 def _outcome(resource: Resource, stack: StackContext) -> list[str]:
@@ -125,15 +139,17 @@ def _outcome(resource: Resource, stack: StackContext) -> list[str]:
             )
     if resource.type == "AWS::ECR::Repository" and not is_true(properties.get("EmptyOnDelete")):
         problems.append("EmptyOnDelete is not true: CloudFormation cannot delete a repository that holds images")
-    if resource.type == "AWS::Backup::BackupVault" and properties.get("LockConfiguration"):
-        problems.append(
-            "LockConfiguration locks the vault's recovery points: the vault cannot be deleted while it holds any"
-        )
+    if resource.type == "AWS::Backup::BackupVault":
+        if properties.get("LockConfiguration"):
+            problems.append(
+                "LockConfiguration locks the vault's recovery points: the vault cannot be deleted while it holds any"
+            )
+        problems += _filled_by_a_plan(resource.logical_id, properties, stack)
     if resource.type.startswith("Custom::") or resource.type == "AWS::CloudFormation::CustomResource":
         problems += _protecting_call(resource)
     for location, document in policy_documents(properties):
         for index, statement in enumerate(as_list(document.get("Statement"))):
-            if _denies_deletion(statement):
+            if _denies_deletion(statement, resource.type):
                 problems.append(
                     f"{location}.Statement[{index}] denies deletion without a condition: CloudFormation's delete "
                     "is refused too"
@@ -141,29 +157,49 @@ def _outcome(resource: Resource, stack: StackContext) -> list[str]:
     return problems
 
 
-def check(resource: Resource, stack: StackContext) -> list[str]:
-    problems = [
-        f"{attribute} is {policy}"
-        for attribute, policy in (
-            ("DeletionPolicy", resource.deletion_policy),
-            ("UpdateReplacePolicy", resource.update_replace_policy),
-        )
-        if policy is not None and (text(policy) is None or text(policy) in KEEPING_POLICIES)
+def _protections(resource: Resource) -> list[str]:
+    """Every protection the resource switches on: the properties the resource schemas define for its type
+    (whatever their value's shape), a load balancer's deletion_protection.enabled attribute, and, for a
+    type the schemas do not know, any property named like a protection."""
+    paths = protection_paths(resource.type)
+    if resource.type in STACK_TYPES_WITH_PROTECTION:
+        paths = [*paths, "TerminationProtection"]
+    found = [
+        (location, value)
+        for path in paths
+        if not any(path.startswith(f"{other}.") for other in paths)  # an object judged as a whole
+        for location, value in values_at(resource.properties, path)
     ]
-    problems += _outcome(resource, stack)
-    if resource.type not in PROTECTABLE_TYPES:
-        return problems
-    for location, key, value in walk(resource.properties):
-        if PROTECTION.search(str(key)) and not isinstance(value, dict | list) and _switched_on(value):
-            problems.append(f"{location} is {value}")
+    if not known_type(resource.type) and not resource.type.startswith("Custom::"):
+        found += [
+            (location, value) for location, key, value in walk(resource.properties) if PROTECTION_NAME.search(key)
+        ]
+    problems = [f"{location} is {value}" for location, value in found if _switched_on(value)]
     for index, attribute in enumerate(as_list(resource.properties.get("LoadBalancerAttributes"))):
         if (
             isinstance(attribute, dict)
             and attribute.get("Key") == "deletion_protection.enabled"
-            and is_true(attribute.get("Value"))
+            and _switched_on(attribute.get("Value"))
         ):
             problems.append(f"LoadBalancerAttributes[{index}] enables deletion_protection.enabled")
     return problems
+
+
+STACK_TYPES_WITH_PROTECTION = frozenset({STACK_TYPE})
+"""The stack itself (the gate's pseudo-resource): its TerminationProtection."""
+
+
+def check(resource: Resource, stack: StackContext) -> list[str]:
+    deletion = resource.deletion_policy if resource.deletion_policy is not None else default_deletion_policy(resource)
+    problems = [
+        f"{attribute} is {policy}" + (" (CloudFormation's default for this resource)" if given is None else "")
+        for attribute, policy, given in (
+            ("DeletionPolicy", deletion, resource.deletion_policy),
+            ("UpdateReplacePolicy", resource.update_replace_policy, resource.update_replace_policy),
+        )
+        if policy is not None and (text(policy) is None or text(policy) in KEEPING_POLICIES)
+    ]
+    return problems + _outcome(resource, stack) + _protections(resource)
 
 
 RULE = Rule(

@@ -4,22 +4,34 @@ from __future__ import annotations
 
 import re
 
-from compliance_gate.policies.cfn_values import text
+from compliance_gate.policies.cfn_values import ref_target, text
 from compliance_gate.policies.model import STACK_TYPE, Resource, Rule, StackContext
 from compliance_gate.policies.name_limits import NAME_LIMITS
 
-_CDK_INTERNAL = re.compile(r"(^|/)(Custom::[A-Za-z0-9]+CustomResourceProvider|[A-Za-z0-9]*[0-9a-f]{32})(/|$)")
-"""Singleton providers CDK adds by itself (auto-delete objects, log retention, AwsCustomResource...)."""
+_CDK_INTERNAL = re.compile(
+    r"(^|/)(Custom::[A-Za-z0-9]+CustomResourceProvider|(Custom::)?[A-Za-z0-9]*[0-9a-fA-F]{32}|AwsCliLayer)(/|$)"
+)
+"""What CDK adds by itself, with no way to name it: custom resource providers (`Custom::...Provider`), the
+singletons its constructs share per stack, whose IDs end in a UUID of 32 hex digits in either case (log
+retention, AwsCustomResource, BucketDeployment's handler), and the AWS CLI layer of a BucketDeployment."""
 
 
 _AWS_ENDINGS = re.compile(r"(\.fifo|-\d{12})$")
 """What AWS or global uniqueness appends after the suffix: a FIFO queue's `.fifo`, an account ID."""
 
 
-def _ends_with_suffix(name: str, suffix: str) -> bool:
-    """The suffix is the last token (after `.fifo` or an account ID are set aside), after two others."""
-    tokens = re.split(r"[^A-Za-z0-9]+", _AWS_ENDINGS.sub("", name))
-    return (len(tokens) >= 3 and tokens[-1] == suffix) or ("${" in name and suffix in tokens[2:])
+_REFERENCE = re.compile(r"\$\{([^}]*)\}")
+_UNREAD = "\x00"
+"""Stands for a reference the gate cannot read, as one token of the name."""
+
+
+def _tokens(name: str, stack: StackContext) -> list[str]:
+    """The name's tokens with the stack's pseudo parameters filled in (`${AWS::StackName}` is the stack's own
+    name, so a stack named with the suffix gives a suffixed name), any other reference one unread token, and
+    what AWS or global uniqueness appends after the suffix (`.fifo`, an account ID) set aside."""
+    known = {"AWS::StackName": stack.name, "AWS::Region": stack.region, "AWS::AccountId": stack.account or "0" * 12}
+    resolved = _REFERENCE.sub(lambda match: known.get(match.group(1)) or f"-{_UNREAD}-", name)
+    return [token for token in re.split(r"[^A-Za-z0-9\x00]+", _AWS_ENDINGS.sub("", resolved)) if token]
 
 
 def exempt(resource: Resource, stack: StackContext) -> str | None:
@@ -38,11 +50,19 @@ def check(resource: Resource, stack: StackContext) -> list[str]:
     value = resource.properties.get(limit.prop)
     if value is None:
         return [f"{limit.prop} is not set; name it <resource-type>-<environment>-{stack.suffix}"]
+    if ref_target(value) in stack.resources:
+        return []  # the name of another resource of the stack, judged there
     name = text(value)
     if name is None:
         return [f"{limit.prop} is computed by an intrinsic the gate cannot read: {value!r}"]
+    tokens = _tokens(name, stack)
     problems = []
-    if not _ends_with_suffix(name, stack.suffix):
+    if tokens and tokens[-1] == _UNREAD:
+        problems.append(
+            f"{limit.prop} {name!r} ends with a reference the gate cannot read, so it cannot tell whether the "
+            f"environmentSuffix {stack.suffix!r} is its last token; end the name with the suffix"
+        )
+    elif len(tokens) < 3 or tokens[-1] != stack.suffix:
         problems.append(
             f"{limit.prop} {name!r} does not follow resource-type-environment-suffix "
             f"with the environmentSuffix {stack.suffix!r} as its last dash-separated token"

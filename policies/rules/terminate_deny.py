@@ -2,50 +2,59 @@
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
-
-from compliance_gate.policies.cfn_values import OWN_ACCOUNT, as_list, principal_accounts, ref_target
+from compliance_gate.policies.cfn_values import OWN_ACCOUNT, as_list, ref_target, text
+from compliance_gate.policies.iam_patterns import covers, overlaps
 from compliance_gate.policies.model import Resource, Rule, StackContext
+from compliance_gate.policies.trust import admitted
 
 ACTION = "ec2:TerminateInstances"
-ATTACHABLE = frozenset({"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"})
+EVERY_INSTANCE = "arn:aws:ec2:*:*:instance/*"
+"""The resources ec2:TerminateInstances acts on (the Service Authorization Reference's instance ARN)."""
+ATTACHED = {"AWS::IAM::Policy": "Roles", "AWS::IAM::ManagedPolicy": "Roles", "AWS::IAM::RolePolicy": "RoleName"}
+"""Policy types of a stack and the property naming the roles they apply to."""
 
 
 def foreign_principals(resource: Resource, stack: StackContext) -> set[str]:
-    """Accounts other than the stack's own that the trust policy admits (`*` for anyone)."""
+    """Callers other than the stack's own account that the trust policy admits (policies.trust)."""
     document = resource.properties.get("AssumeRolePolicyDocument") or {}
     own = {OWN_ACCOUNT, stack.account}
-    found = set()
-    for statement in as_list(document.get("Statement")):
-        if isinstance(statement, dict) and statement.get("Effect") == "Allow":
-            admitted = principal_accounts(statement.get("Principal"), stack.resources)
-            found |= {account for account in admitted if account not in own}
-    return found
+    return {caller for caller in admitted(document, stack.resources) if caller not in own}
 
 
 def attached_documents(resource: Resource, stack: StackContext) -> list[dict]:
-    """The role's inline policies, and the policies of this stack attached to it: AWS::IAM::Policy and
-    AWS::IAM::ManagedPolicy naming it in Roles, managed policies it lists in ManagedPolicyArns."""
+    """Every policy of the stack that applies to the role: its inline policies, AWS::IAM::Policy,
+    AWS::IAM::RolePolicy and AWS::IAM::ManagedPolicy naming it, the managed policies it lists, and its
+    permissions boundary (a Deny there applies like any other)."""
     documents = [(policy or {}).get("PolicyDocument") for policy in as_list(resource.properties.get("Policies"))]
     listed = {ref_target(arn) for arn in as_list(resource.properties.get("ManagedPolicyArns"))}
+    listed.add(ref_target(resource.properties.get("PermissionsBoundary")))
     for logical_id, body in stack.resources.items():
-        if body.get("Type") not in ATTACHABLE:
+        naming = ATTACHED.get(body.get("Type"))
+        if naming is None:
             continue
         properties = body.get("Properties") or {}
-        roles = {ref_target(role) for role in as_list(properties.get("Roles"))}
+        roles = {ref_target(role) for role in as_list(properties.get(naming))}
         if (resource.logical_id and resource.logical_id in roles) or logical_id in listed:
             documents.append(properties.get("PolicyDocument"))
     return [document for document in documents if isinstance(document, dict)]
 
 
 def _denies_terminate(statement: dict) -> bool:
-    actions = [action for action in as_list(statement.get("Action")) if isinstance(action, str)]
-    return (
-        statement.get("Effect") == "Deny"
-        and "Condition" not in statement
-        and any(fnmatchcase(ACTION.lower(), action.lower()) for action in actions)
-        and "*" in as_list(statement.get("Resource"))
-    )
+    """An unconditional Deny whose actions (Action, or all but NotAction) include ec2:TerminateInstances and
+    whose resources (Resource, or all but NotResource) include every instance."""
+    if statement.get("Effect") != "Deny" or "Condition" in statement:
+        return False
+    action = ACTION.lower()
+    if "NotAction" in statement:
+        acts = not any(covers(str(item).lower(), action) for item in as_list(statement.get("NotAction")))
+    else:
+        acts = any(covers(str(item).lower(), action) for item in as_list(statement.get("Action")))
+    resources = [
+        text(item) or "" for item in as_list(statement.get("Resource" if "Resource" in statement else "NotResource"))
+    ]
+    if "NotResource" in statement:
+        return acts and not any(overlaps(item, EVERY_INSTANCE) for item in resources)
+    return acts and any(covers(item, EVERY_INSTANCE) for item in resources)
 
 
 def check(resource: Resource, stack: StackContext) -> list[str]:

@@ -1,0 +1,145 @@
+"""What the CloudFormation resource schemas say about protection and credentials, per resource type.
+
+Read from the us-east-1 resource schemas cfn-lint ships (`python -m policies.schema_facts`
+regenerates schema_facts.json; tests/test_schema_families.py checks it is current and plants a
+violation through every property it lists):
+
+- protection: every property, at any depth, that switches on deletion or termination protection:
+  named so (`DeletionProtection`, `DeleteProtection`, `TerminationProtected`, `DisableApiTermination`)
+  or described so ("deletion protection", "termination protection"), whatever its value's shape.
+- credentials: every write-only property (CloudFormation never returns it) named like a credential
+  (`MasterUserPassword`, an EventBridge connection's `ApiKeyValue`, `AuthToken`, `PrivateKey`), less
+  the ones that only name or configure one (`...Arn`, `...SecretConfig`, `ManageMasterPassword`) and
+  idempotency tokens (`ClientToken`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+GENERATED = Path(__file__).with_name("schema_facts.json")
+PROTECTION_NAME = re.compile(
+    r"(delet|terminat)\w*protect|protect\w*(delet|terminat)|disableapiterminat|terminationprotected", re.I
+)
+PROTECTION_DESCRIPTION = re.compile(r"(deletion|termination) protection", re.I)
+CREDENTIAL_NAME = re.compile(
+    r"password|passphrase|secret(key|token)?$|clientsecret|sharedsecret|token$|apikey(value)?$|accesskey$|"
+    r"privatekey$|credentials?$|^secretstring$",
+    re.I,
+)
+NOT_A_CREDENTIAL = re.compile(
+    r"(arn|id|name|config|configuration|source|kms\w*|manage\w*|rotate\w*)$|^clienttoken$", re.I
+)
+_MAX_DEPTH = 10
+
+
+def _properties(schema: dict[str, Any], node: Any, path: str, seen: frozenset[str], depth: int = 0) -> Iterator:
+    """(path, name, definition) of every property below `node`, `$ref`s followed once per branch."""
+    if depth > _MAX_DEPTH or not isinstance(node, dict):
+        return
+    if "$ref" in node:
+        reference = node["$ref"]
+        if reference in seen or not reference.startswith("#/"):
+            return
+        target: Any = schema
+        for part in reference[2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        yield from _properties(schema, target, path, seen | {reference}, depth + 1)
+        return
+    for name, definition in (node.get("properties") or {}).items():
+        location = f"{path}.{name}" if path else name
+        yield location, name, definition
+        yield from _properties(schema, definition, location, seen, depth + 1)
+    if "items" in node:
+        yield from _properties(schema, node["items"], f"{path}[]", seen, depth + 1)
+    for combinator in ("oneOf", "anyOf", "allOf"):
+        for option in node.get(combinator) or ():
+            yield from _properties(schema, option, path, seen, depth + 1)
+
+
+def _protection(schema: dict[str, Any]) -> list[str]:
+    found = set()
+    for location, name, definition in _properties(schema, schema, "", frozenset()):
+        description = definition.get("description", "") if isinstance(definition, dict) else ""
+        if name == "Key" and location.endswith("Attributes[].Key"):
+            continue  # a load balancer's attribute name: its value is judged with the attribute
+        if PROTECTION_NAME.search(name) or PROTECTION_DESCRIPTION.search(description):
+            found.add(location)
+    return sorted(found)
+
+
+def _credentials(schema: dict[str, Any]) -> list[str]:
+    kinds = {location: definition for location, _, definition in _properties(schema, schema, "", frozenset())}
+    found = []
+    for pointer in schema.get("writeOnlyProperties") or ():
+        parts = pointer.split("/")[2:]
+        location = ".".join(part if part != "*" else "[]" for part in parts).replace(".[]", "[]")
+        definition = kinds.get(location)
+        flag = isinstance(definition, dict) and definition.get("type") == "boolean"
+        if CREDENTIAL_NAME.search(parts[-1]) and not NOT_A_CREDENTIAL.search(parts[-1]) and not flag:
+            found.append(location)
+    return sorted(found)
+
+
+def generate(schemas: Path) -> dict[str, Any]:
+    """Protection and credential property paths by type, from the us-east-1 schemas in `schemas`."""
+    index = json.loads((schemas / "providers" / "us-east-1.json").read_text())
+    facts: dict[str, Any] = {"protection": {}, "credentials": {}, "types": sorted(index)}
+    for resource_type, digest in sorted(index.items()):
+        schema = json.loads((schemas / "resources" / f"{digest}.json").read_text())
+        for kind, read in (("protection", _protection), ("credentials", _credentials)):
+            if paths := read(schema):
+                facts[kind][resource_type] = paths
+    return facts
+
+
+@cache
+def facts() -> dict[str, Any]:
+    return json.loads(GENERATED.read_text())
+
+
+@cache
+def _types() -> frozenset[str]:
+    return frozenset(facts()["types"])
+
+
+def known_type(resource_type: str) -> bool:
+    """Whether the resource schemas define the type (its protection properties are then known)."""
+    return resource_type in _types()
+
+
+def protection_paths(resource_type: str) -> list[str]:
+    return facts()["protection"].get(resource_type, [])
+
+
+def credential_paths(resource_type: str) -> list[str]:
+    return facts()["credentials"].get(resource_type, [])
+
+
+def values_at(properties: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """(location, value) of every value a schema path (`A.B[].C`) reaches in a resource's properties."""
+    steps = [step for step in re.split(r"\.|(?=\[\])", path) if step]
+    found: list[tuple[str, Any]] = [("", properties)]
+    for step in steps:
+        following = []
+        for location, value in found:
+            if step == "[]":
+                items = value if isinstance(value, list) else []
+                following += [(f"{location}[{index}]", item) for index, item in enumerate(items)]
+            elif isinstance(value, dict) and step in value:
+                following.append((f"{location}.{step}" if location else step, value[step]))
+        found = following
+    yield from found
+
+
+if __name__ == "__main__":
+    import cfnlint
+
+    data = generate(Path(cfnlint.__file__).parent / "data" / "schemas")
+    GENERATED.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    print(f"{GENERATED}: {len(data['protection'])} types with protection, {len(data['credentials'])} with credentials")

@@ -1,0 +1,320 @@
+"""Each rule decides what its policy means, from the source that defines it (issue 20): CloudFormation's
+defaults, IAM's evaluation of actions, what an SDK call does, every section of a template."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from compliance_gate.policies.model import STACK_TYPE, Resource, StackContext
+from compliance_gate.policies.rules import destroyable, naming, no_hardcoded_secrets
+
+STACK = StackContext(name="orders-svc-dev", suffix="dev", account="111111111111", region="us-east-1")
+
+
+def res(resource_type: str, deletion_policy: str | None = None, **properties) -> Resource:
+    return Resource("R", resource_type, properties, deletion_policy=deletion_policy, path="s/R")
+
+
+# CMP001: CloudFormation's defaults and protections in any form
+
+
+@pytest.mark.parametrize(
+    ("resource", "snapshotted"),
+    [
+        (res("AWS::RDS::DBCluster", Engine="aurora-postgresql"), True),
+        (res("AWS::RDS::DBInstance", DBInstanceClass="db.t4g.micro"), True),
+        (res("AWS::RDS::DBInstance", DBClusterIdentifier={"Ref": "Cluster"}), False),
+        (res("AWS::RDS::DBCluster", "Delete", Engine="aurora-postgresql"), False),
+    ],
+)
+def test_cloudformations_default_snapshot_counts(resource: Resource, snapshotted: bool) -> None:
+    problems = destroyable.check(resource, STACK)
+    assert ("DeletionPolicy is Snapshot (CloudFormation's default for this resource)" in problems) is snapshotted
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "properties"),
+    [
+        ("AWS::VerifiedPermissions::PolicyStore", {"DeletionProtection": {"Mode": "ENABLED"}}),
+        ("AWS::OpenSearchServerless::Collection", {"DeletionProtection": {"Ref": "ProtectionSetting"}}),
+        ("AWS::DynamoDB::GlobalTable", {"Replicas": [{"Region": "us-east-1", "DeletionProtectionEnabled": True}]}),
+        ("AWS::SSMIncidents::ReplicationSet", {"DeletionProtected": True}),
+    ],
+)
+def test_protection_switched_on_in_any_form_fails(resource_type: str, properties: dict) -> None:
+    assert any(
+        problem.startswith(tuple(properties)) for problem in destroyable.check(res(resource_type, **properties), STACK)
+    )
+
+
+def test_protection_objects_switched_off_pass() -> None:
+    store = res("AWS::VerifiedPermissions::PolicyStore", DeletionProtection={"Mode": "DISABLED"})
+    assert destroyable.check(store, STACK) == []
+
+
+def policy(*statements: dict) -> Resource:
+    return res("AWS::S3::BucketPolicy", Bucket={"Ref": "B"}, PolicyDocument={"Statement": list(statements)})
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        {"Effect": "Deny", "Principal": "*", "NotAction": ["s3:GetObject", "s3:PutObject"], "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:Del*", "Resource": "*"},
+    ],
+)
+def test_a_resource_policy_denying_deletion_however_written_fails(statement: dict) -> None:
+    assert destroyable.check(policy(statement), STACK)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        {"Effect": "Deny", "Principal": "*", "NotAction": "s3:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "NotAction": "s3:Delete*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Action": ["s3:GetObject*", "s3:Put*"], "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+    ],
+)
+def test_a_deny_that_spares_deletion_passes(statement: dict) -> None:
+    assert destroyable.check(policy(statement), STACK) == []
+
+
+def test_a_key_policy_denying_key_deletion_fails() -> None:
+    statement = {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "kms:ScheduleKeyDeletion", "Resource": "*"}
+    key = res("AWS::KMS::Key", "Delete", KeyPolicy={"Statement": [statement]})
+    assert destroyable.check(key, STACK) == [
+        "KeyPolicy.Statement[0] denies deletion without a condition: CloudFormation's delete is refused too"
+    ]
+
+
+def test_a_backup_vault_a_plan_of_the_stack_fills_fails() -> None:
+    plan = {
+        "Type": "AWS::Backup::BackupPlan",
+        "Properties": {
+            "BackupPlan": {
+                "BackupPlanName": "daily-dev",
+                "BackupPlanRule": [
+                    {"RuleName": "daily", "TargetBackupVault": {"Fn::GetAtt": ["Vault", "BackupVaultName"]}}
+                ],
+            }
+        },
+    }
+    context = StackContext(name="s-dev", suffix="dev", resources={"Plan": plan})
+    vault = Resource("Vault", "AWS::Backup::BackupVault", {"BackupVaultName": "vault-dev"})
+    assert destroyable.check(vault, context) == [
+        "backup plan Plan of this stack stores recovery points in the vault: AWS Backup cannot delete a vault "
+        "that holds any, so the stack's deletion fails"
+    ]
+    assert destroyable.check(Resource("Other", "AWS::Backup::BackupVault", {}), context) == []
+
+
+def sdk_call(action: str, parameters: dict) -> Resource:
+    call = {"service": "CloudWatchLogs", "action": action, "parameters": parameters, "physicalResourceId": {"id": "x"}}
+    return res("Custom::AWS", Create=json.dumps(call))
+
+
+def test_an_sdk_call_is_judged_by_what_it_does() -> None:
+    assert (
+        destroyable.check(sdk_call("putRetentionPolicy", {"logGroupName": "g-dev", "retentionInDays": 7}), STACK) == []
+    )
+    locking = sdk_call("putObjectLockConfiguration", {"Bucket": "b-dev"})
+    assert destroyable.check(locking, STACK)
+    protecting = sdk_call("updateTerminationProtection", {"StackName": "s", "EnableTerminationProtection": True})
+    assert destroyable.check(protecting, STACK)
+
+
+# CMP005: names with references, built from the stack's name, of another resource
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [
+        ({"Fn::Join": ["-", ["orders", {"Ref": "AWS::StackName"}]]}, True),
+        ({"Fn::Sub": "queue-${AWS::StackName}"}, True),
+        ({"Fn::Join": ["-", ["orders", {"Ref": "AWS::Region"}, "dev"]]}, True),
+        ({"Fn::Join": ["-", ["orders", "dev", {"Ref": "AWS::Region"}]]}, False),
+        ({"Fn::Join": ["-", ["orders", "queue", {"Fn::GetAtt": ["Other", "Name"]}]]}, False),
+        ({"Fn::Sub": "${AWS::StackName}-queue"}, False),
+    ],
+)
+def test_the_suffix_is_the_last_token_also_when_the_name_holds_references(name: dict, ok: bool) -> None:
+    assert (naming.check(res("AWS::SQS::Queue", QueueName=name), STACK) == []) is ok
+
+
+def test_a_name_that_is_another_resource_of_the_stack_is_judged_there() -> None:
+    context = StackContext(name="s-dev", suffix="dev", resources={"Guardrail": {"Type": "AWS::Bedrock::Guardrail"}})
+    version = res("AWS::Bedrock::GuardrailVersion", GuardrailIdentifier={"Ref": "Guardrail"})
+    assert naming.check(version, context) == []
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "prop"),
+    [
+        ("AWS::RDS::DBCluster", "DBClusterIdentifier"),
+        ("AWS::Lambda::LayerVersion", "LayerName"),
+        ("AWS::DynamoDB::GlobalTable", "TableName"),
+        ("AWS::ElastiCache::ReplicationGroup", "ReplicationGroupId"),
+    ],
+)
+def test_identifiers_and_names_of_every_kind_are_physical_names(resource_type: str, prop: str) -> None:
+    assert naming.check(res(resource_type, **{prop: "orders-store"}), STACK)
+    assert naming.check(res(resource_type, **{prop: "orders-store-dev"}), STACK) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "s/Site/Deploy/Custom::CDKBucketDeployment8693BB64968944B69AAFB0CC9EB8756C/Resource",
+        "s/Site/Deploy/AwsCliLayer/Resource",
+        "s/LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a/Resource",
+    ],
+)
+def test_cdk_internal_resources_are_recognised_whatever_the_case_of_their_ids(path: str) -> None:
+    resource = Resource("R", "AWS::Lambda::Function", {}, path=path)
+    assert naming.exempt(resource, STACK)
+
+
+# CMP008: every section, every credential, judged by value
+
+
+def secrets(resource_type: str, **properties) -> list[str]:
+    return no_hardcoded_secrets.check(res(resource_type, **properties), STACK)
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "properties"),
+    [
+        (
+            "AWS::SecretsManager::Secret",
+            {"GenerateSecretString": {"SecretStringTemplate": '{"username": "app", "password": "Tr0ub4dor&3"}'}},
+        ),
+        ("AWS::SecretsManager::Secret", {"SecretString": {"Fn::ToJsonString": {"password": "Tr0ub4dor&3"}}}),
+        (
+            "AWS::CodeBuild::Project",
+            {
+                "Source": {
+                    "Type": "NO_SOURCE",
+                    "BuildSpec": "version: 0.2\nenv:\n  variables:\n    DB_PASSWORD: Tr0ub4dor3\n",
+                }
+            },
+        ),
+        (
+            "AWS::CodePipeline::Pipeline",
+            {
+                "Stages": [
+                    {
+                        "Name": "Build",
+                        "Actions": [
+                            {
+                                "Name": "Build",
+                                "Configuration": {
+                                    "ProjectName": "p-dev",
+                                    "EnvironmentVariables": json.dumps(
+                                        [{"name": "DB_PASSWORD", "type": "PLAINTEXT", "value": "Tr0ub4dor3"}]
+                                    ),
+                                },
+                            }
+                        ],
+                    }
+                ]
+            },
+        ),
+        (
+            "AWS::CodePipeline::Pipeline",
+            {"Stages": [{"Actions": [{"Configuration": {"OAuthToken": "ghp-literal-42"}}]}]},
+        ),
+        (
+            "AWS::Events::Connection",
+            {"AuthParameters": {"ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": "k3y-Literal"}}},
+        ),
+        ("AWS::RDS::DBCluster", {"MasterUsername": "admin", "MasterUserPassword": "Tr0ub4dor3"}),
+        (
+            "AWS::ECS::TaskDefinition",
+            {"ContainerDefinitions": [{"Environment": [{"Name": "DB_PWD", "Value": "Tr0ub4dor3"}]}]},
+        ),
+        ("AWS::Lambda::Function", {"Environment": {"Variables": {"SMTP_PASS": "Tr0ub4dor3"}}}),
+        (
+            "AWS::SSM::Document",
+            {"Content": {"mainSteps": [{"inputs": {"runCommand": ["db_password = 'Tr0ub4dor3'"]}}]}},
+        ),
+        (
+            "AWS::CodeBuild::Project",
+            {"Source": {"BuildSpec": "docker login -u bot -p Tr0ub4dor3 registry.example.com"}},
+        ),
+    ],
+)
+def test_a_literal_credential_anywhere_in_a_resource_fails(resource_type: str, properties: dict) -> None:
+    assert secrets(resource_type, **properties)
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "properties"),
+    [
+        (
+            "AWS::Events::Connection",
+            {
+                "AuthParameters": {
+                    "ApiKeyAuthParameters": {
+                        "ApiKeyName": "x-api-key",
+                        "ApiKeyValue": "{{resolve:secretsmanager:api-dev:SecretString:key}}",
+                    }
+                }
+            },
+        ),
+        (
+            "AWS::Lambda::Function",
+            {"Environment": {"Variables": {"TOKEN_HEADER": "Authorization", "TOKEN_TTL": "3600s"}}},
+        ),
+        (
+            "AWS::Lambda::Function",
+            {"Environment": {"Variables": {"PASSWORD_ENDPOINT": "https://auth.example.com/token"}}},
+        ),
+        (
+            "AWS::Lambda::Function",
+            {
+                "Environment": {
+                    "Variables": {"DB_PASSWORD": "arn:aws:secretsmanager:us-east-1:111111111111:secret:db-dev"}
+                }
+            },
+        ),
+        (
+            "AWS::Lambda::Function",
+            {"Environment": {"Variables": {"API_KEY_HEADER": "X-Api-Key", "SECRET": "${DB_SECRET}"}}},
+        ),
+        (
+            "AWS::CodeBuild::Project",
+            {"Source": {"BuildSpec": "aws ecr get-login-password | docker login --username AWS --password-stdin x"}},
+        ),
+        (
+            "AWS::CodeBuild::Project",
+            {"Source": {"BuildSpec": "mkdir -p reports && python -m pytest -p no:cacheprovider"}},
+        ),
+        (
+            "AWS::SecretsManager::Secret",
+            {"GenerateSecretString": {"SecretStringTemplate": '{"username": "app"}', "GenerateStringKey": "password"}},
+        ),
+    ],
+)
+def test_values_that_only_name_or_point_at_a_secret_pass(resource_type: str, properties: dict) -> None:
+    assert secrets(resource_type, **properties) == []
+
+
+@pytest.mark.parametrize(
+    "sections",
+    [
+        {"outputs": {"DbPassword": {"Value": "Tr0ub4dor3"}}},
+        {"mappings": {"Credentials": {"prod": {"ApiToken": "Tr0ub4dor3"}}}},
+        {"metadata": {"Deploy": {"registry_password": "Tr0ub4dor3"}}},
+        {"conditions": {"IsAdmin": {"Fn::Equals": [{"Ref": "Pwd"}, "Tr0ub4dor3"]}}},
+        {"outputs": {"Url": {"Value": "https://bot:Tr0ub4dor3@registry.example.com"}}},
+    ],
+)
+def test_every_section_of_the_template_is_read(sections: dict) -> None:
+    context = StackContext(name="s-dev", suffix="dev", **sections)
+    problems = no_hardcoded_secrets.check(Resource("s-dev", STACK_TYPE, {}), context)
+    assert problems, sections
