@@ -19,6 +19,7 @@ from compliance_gate.policies.acknowledgement_records import (
     Acknowledgement,
     AcknowledgementError,
     checkov_skip,
+    record,
     register,
     validated,
 )
@@ -77,6 +78,8 @@ class _Recorder:
             return
         entry = self._acknowledgement.to_metadata()
         node.add_metadata(METADATA_KEY, [*(node.get_metadata(METADATA_KEY) or []), entry])
+        stack = node.stack
+        record(self._acknowledgement, stack.node.path, stack.resolve(node.logical_id))
         if not self._acknowledgement.expired(self._today):
             checkov = dict(node.get_metadata(CHECKOV_KEY) or {})
             checkov["skip"] = [*checkov.get("skip", []), checkov_skip(self._acknowledgement)]

@@ -62,7 +62,9 @@ class ComplianceAspect:
     def check_stack(self, stack: cdk.Stack, template: Path, nested: NestedTemplates, at: _Constructs) -> None:
         shown_as = self._run.outdir / template.name  # where CDK writes it
         for result in judge_template(self._run, template, _context(stack, self._run), nested, shown_as=shown_as):
-            node = at(result.path) if result.status == FAIL else None
+            if result.status != FAIL:
+                continue
+            node = at(result.path) if result.path else stack  # pathless: an asset template's, a macro's output
             if node is not None:  # else the plugin reports it
                 cdk.Annotations.of(node).add_error(self._run.annotation(result))
 

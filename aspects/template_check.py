@@ -41,7 +41,7 @@ def judge_template(
     earlier = run.judged.get(context.path) if reusable else None
     if earlier is not None and earlier.covers(read_json(template_path), context):
         return run.evaluator.stack(template, context, str(template_path)) + earlier.resources(str(template_path))
-    results = run.evaluator.template(template, context, str(shown_as or template_path), include_stack=given is None)
+    results = run.evaluator.template(template, context, str(shown_as or template_path))
     if reusable:
         run.judged[context.path] = Judged(read_json(template_path), context, results)
     for logical_id, body in context.resources.items():

@@ -55,17 +55,31 @@ class Acknowledgement:
 
 REGISTERED: set[Acknowledgement] = set()
 """Every acknowledgement acknowledge() made in this process."""
+RECORDED: set[tuple[Acknowledgement, str, str]] = set()
+"""(acknowledgement, stack construct path, logical ID) of every resource acknowledge() recorded it on."""
 
 
 def register(acknowledgement: Acknowledgement) -> None:
     REGISTERED.add(acknowledgement)
 
 
-def read(metadata: Mapping[str, Any] | None, path: str = "") -> list[Acknowledgement]:
-    """The acknowledgements recorded in a resource's (at `path`) or a template's Metadata section that
-    acknowledge() made for a scope the resource is in; anything else written there does not count."""
+def record(acknowledgement: Acknowledgement, stack_path: str, logical_id: str) -> None:
+    """The acknowledgement was written on this resource, found in the construct tree below its scope."""
+    RECORDED.add((acknowledgement, stack_path, logical_id))
+
+
+def read(
+    metadata: Mapping[str, Any] | None, path: str = "", resource: tuple[str, str] | None = None
+) -> list[Acknowledgement]:
+    """The acknowledgements recorded in a template's Metadata section (the stack at `path`) that acknowledge()
+    made for a scope the stack is in, or in the Metadata of `resource` (stack construct path, logical ID)
+    that acknowledge() itself recorded on that very resource. Anything else written there does not count:
+    an entry copied onto another resource, even with its `aws:cdk:path` rewritten to the scope, names a
+    resource acknowledge() never recorded it on."""
     entries = (metadata or {}).get(METADATA_KEY) or []
     found = [Acknowledgement.from_metadata(entry) for entry in entries if isinstance(entry, Mapping)]
+    if resource is not None:
+        return [ack for ack in found if (ack, *resource) in RECORDED]
     return [ack for ack in found if ack in REGISTERED and ack.covers(path)]
 
 

@@ -57,14 +57,14 @@ class Evaluator:
         choices = _Variants(resource, stack)
         return [self._verdict(rule, resource, stack, by_rule.get(rule.id), template, choices) for rule in self.rules]
 
-    def template(
-        self, template: Mapping[str, Any], stack: StackContext, path: str = "", include_stack: bool = True
-    ) -> list[Result]:
-        """Every rule over every resource of a template, plus (unless nested) the stack itself."""
-        results = self.stack(template, stack, path) if include_stack else []
+    def template(self, template: Mapping[str, Any], stack: StackContext, path: str = "") -> list[Result]:
+        """Every rule over every resource of a template, and over the stack itself (a nested stack's too: its
+        parameters' defaults, its sections, its own Transform)."""
+        results = self.stack(template, stack, path)
         for logical_id, body in (template.get("Resources") or {}).items():
             resource = Resource.from_template(logical_id, body)
-            results += self.resource(resource, stack, read(body.get("Metadata"), resource.path), path)
+            acknowledged = read(body.get("Metadata"), resource.path, (stack.path, logical_id))
+            results += self.resource(resource, stack, acknowledged, path)
         return results
 
     def stack(self, template: Mapping[str, Any], stack: StackContext, path: str = "") -> list[Result]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from functools import cache
 from typing import Any
 
 DEFAULT_REGION = "us-east-1"
@@ -64,6 +66,11 @@ class StackContext:
     approved_region: str = DEFAULT_REGION
     """The one region the gate allows (`apply_gate(region=...)`)."""
 
+    @property
+    def nested(self) -> bool:
+        """A nested stack's template, judged as `<parent>/<logical ID>` (CloudFormation names the stack)."""
+        return "/" in self.name
+
     def stack_resource(self) -> Resource:
         return Resource(
             logical_id=self.name,
@@ -86,9 +93,21 @@ class Rule:
     fix: str
     check: Check
     resource_types: frozenset[str] | None = None
-    """None: the rule applies to every resource type."""
+    """None: the rule applies to every resource type; an entry may be a wildcard pattern (`Custom::*`), as
+    checkov reads its checks' resource types too."""
     exempt: Callable[[Resource, StackContext], str | None] | None = None
     """Optional: a reason this applicable resource cannot comply (reported, never silent)."""
 
     def applies_to(self, resource_type: str) -> bool:
-        return self.resource_types is None or resource_type in self.resource_types
+        if self.resource_types is None or resource_type in self.resource_types:
+            return True
+        return any(fnmatchcase(resource_type, pattern) for pattern in _wildcards(self.resource_types))
+
+
+CUSTOM_RESOURCES = frozenset({"Custom::*", "AWS::CloudFormation::CustomResource"})
+"""Custom resources' types: their SDK calls (policies.sdk_calls) are judged like resources."""
+
+
+@cache
+def _wildcards(resource_types: frozenset[str]) -> tuple[str, ...]:
+    return tuple(pattern for pattern in resource_types if "*" in pattern)

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 import yaml
 
+from compliance_gate.policies.cfn_values import text
 from compliance_gate.policies.deploy_time import is_unknown
 
 PASSWORD_OPTION = "password option"
@@ -31,6 +33,10 @@ _UNNAMED = frozenset({"value", "default", "values"})
 """Keys that say nothing of what they hold (an output's Value): the entry is named by its parent's key."""
 
 
+_COMPOSING = ("Fn::Join", "Fn::Sub")
+
+
+@cache
 def embedded(value: str, key: str) -> Any:
     """A document written inside a string: JSON (an object or a list), or an inline buildspec's YAML."""
     stripped = value.strip()
@@ -61,6 +67,12 @@ def _pair(item: dict[str, Any]) -> tuple[str, Any] | None:
 def named_values(value: Any, path: str = "", key: str = "") -> Iterator[tuple[str, str, Any]]:
     """(location, name, value) of everything a template names: mapping entries, name/value pairs, documents
     embedded in strings, and assignments and password options in code and command lines."""
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in _COMPOSING:
+        written = text(value)  # a string composed of pieces and references (a state machine's definition)
+        document = embedded(written, key) if written is not None else None
+        if isinstance(document, dict | list):
+            yield from named_values(document, f"{path}<embedded>", key)
+            return
     if isinstance(value, dict):
         pair = _pair(value)
         if pair is not None:

@@ -31,8 +31,26 @@ def expand(template: dict[str, Any], region: str) -> dict[str, Any]:
         )
     except Exception as error:  # the translator's own errors carry its explanation
         raise NotExpanded(f"the SAM translator refused it: {error}") from error
+    _place(expanded, template)
     transforms = [t for t in as_list(template.get("Transform")) if t != SAM_TRANSFORM]
     expanded.pop("Transform", None)
     if transforms:
         expanded["Transform"] = transforms
     return expanded
+
+
+def _place(expanded: dict[str, Any], template: dict[str, Any]) -> None:
+    """Give each resource the translator made (a function's role, an API's stage) the construct path of the
+    SAM resource it came from, whose logical ID its own begins with, so a violation names a construct."""
+    paths = {
+        logical_id: path
+        for logical_id, body in (template.get("Resources") or {}).items()
+        if (path := ((body or {}).get("Metadata") or {}).get("aws:cdk:path"))
+    }
+    for logical_id, body in (expanded.get("Resources") or {}).items():
+        metadata = body.setdefault("Metadata", {})
+        if "aws:cdk:path" in metadata:
+            continue
+        origins = [origin for origin in paths if logical_id.startswith(origin)]
+        if origins:
+            metadata["aws:cdk:path"] = paths[max(origins, key=len)]

@@ -7,6 +7,9 @@ violation through every property it lists):
 - protection: every property, at any depth, that switches on deletion or termination protection:
   named so (`DeletionProtection`, `DeleteProtection`, `TerminationProtected`, `DisableApiTermination`)
   or described so ("deletion protection", "termination protection"), whatever its value's shape.
+- s3_encryption: for every S3 product's type (S3, S3 Express, Tables, Vectors, Outposts, Files, Storage
+  Lens), the properties that choose an encryption algorithm (an enumeration holding AES256) and those
+  that name a KMS key (`KMSMasterKeyID`, `KmsKeyArn`, `ReplicaKmsKeyID`, Storage Lens' `SSEKMS`).
 - credentials: every write-only property (CloudFormation never returns it) named like a credential
   (`MasterUserPassword`, an EventBridge connection's `ApiKeyValue`, `AuthToken`, `PrivateKey`), less
   the ones that only name or configure one (`...Arn`, `...SecretConfig`, `ManageMasterPassword`) and
@@ -73,6 +76,19 @@ def _protection(schema: dict[str, Any]) -> list[str]:
     return sorted(found)
 
 
+KMS_KEY_NAME = re.compile(r"^(kms\w*key\w*|replicakmskeyid|ssekms)$", re.I)
+
+
+def _s3_encryption(schema: dict[str, Any]) -> dict[str, list[str]]:
+    algorithms, keys = set(), set()
+    for location, name, definition in _properties(schema, schema, "", frozenset()):
+        if isinstance(definition, dict) and "AES256" in (definition.get("enum") or ()):
+            algorithms.add(location)
+        elif KMS_KEY_NAME.match(name):
+            keys.add(location)
+    return {"algorithms": sorted(algorithms), "keys": sorted(keys)} if algorithms or keys else {}
+
+
 def _credentials(schema: dict[str, Any]) -> list[str]:
     kinds = {location: definition for location, _, definition in _properties(schema, schema, "", frozenset())}
     found = []
@@ -89,12 +105,14 @@ def _credentials(schema: dict[str, Any]) -> list[str]:
 def generate(schemas: Path) -> dict[str, Any]:
     """Protection and credential property paths by type, from the us-east-1 schemas in `schemas`."""
     index = json.loads((schemas / "providers" / "us-east-1.json").read_text())
-    facts: dict[str, Any] = {"protection": {}, "credentials": {}, "types": sorted(index)}
+    facts: dict[str, Any] = {"protection": {}, "credentials": {}, "s3_encryption": {}, "types": sorted(index)}
     for resource_type, digest in sorted(index.items()):
         schema = json.loads((schemas / "resources" / f"{digest}.json").read_text())
         for kind, read in (("protection", _protection), ("credentials", _credentials)):
             if paths := read(schema):
                 facts[kind][resource_type] = paths
+        if resource_type.split("::")[1].startswith("S3") and (encryption := _s3_encryption(schema)):
+            facts["s3_encryption"][resource_type] = encryption
     return facts
 
 
@@ -111,6 +129,11 @@ def _types() -> frozenset[str]:
 def known_type(resource_type: str) -> bool:
     """Whether the resource schemas define the type (its protection properties are then known)."""
     return resource_type in _types()
+
+
+def s3_encryption() -> dict[str, dict[str, list[str]]]:
+    """S3 products' types -> the paths of their encryption algorithm and KMS key properties."""
+    return facts()["s3_encryption"]
 
 
 def protection_paths(resource_type: str) -> list[str]:

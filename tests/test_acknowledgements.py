@@ -112,6 +112,30 @@ def test_an_acknowledgement_covers_only_its_scope(tmp_path: Path) -> None:
     assert "  - Acknowledged on `scope-stack-dev/Acknowledged` and everything below it" in report
 
 
+@pytest.mark.parametrize("rewritten_path", ["path-stack-dev/Acknowledged/Resource", ""])
+def test_a_copied_acknowledgement_with_its_path_rewritten_into_the_scope_silences_nothing(
+    tmp_path: Path, rewritten_path: str
+) -> None:
+    """Copying the exact entry acknowledge() wrote, owner included, onto another resource and rewriting that
+    resource's `aws:cdk:path` metadata into the scope (or to nothing) does not move the exception there."""
+    app = cdk.App(context=context(**{"aws:cdk:enable-path-metadata": True}), outdir=str(tmp_path))
+    stack = cdk.Stack(app, "path-stack-dev", env=ENV)
+    acknowledged, other = sns.Topic(stack, "Acknowledged"), sns.Topic(stack, "Other")
+    acknowledge(acknowledged, "CMP005", REASON, owner=OWNER)
+    entry = {"rule": "CMP005", "reason": REASON, "scope": "path-stack-dev/Acknowledged", "owner": OWNER}
+    other.node.default_child.add_override("Metadata.compliance:acknowledgements", [entry])
+    other.node.default_child.add_override("Metadata.aws:cdk:path", rewritten_path)
+    run = apply_gate(app, suffix="dev")
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    statuses = {
+        r.logical_id[:5]: r.status
+        for r in run.results
+        if r.rule_id == "CMP005" and r.resource_type == "AWS::SNS::Topic"
+    }
+    assert statuses == {"Ackno": ACKNOWLEDGED, "Other": FAIL}
+
+
 def test_an_acknowledgement_on_the_whole_app_is_refused(tmp_path: Path) -> None:
     app = cdk.App(context=context(), outdir=str(tmp_path))
     with pytest.raises(AcknowledgementError, match="acknowledge a stack or a construct inside one, not the whole app"):

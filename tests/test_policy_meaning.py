@@ -8,7 +8,16 @@ import json
 import pytest
 
 from compliance_gate.policies.model import STACK_TYPE, Resource, StackContext
-from compliance_gate.policies.rules import destroyable, naming, no_hardcoded_secrets
+from compliance_gate.policies.rules import (
+    destroyable,
+    naming,
+    no_hardcoded_secrets,
+    noncurrent_lifecycle,
+    readable,
+    region,
+    small_compute,
+    sse_s3,
+)
 
 STACK = StackContext(name="orders-svc-dev", suffix="dev", account="111111111111", region="us-east-1")
 
@@ -318,3 +327,319 @@ def test_every_section_of_the_template_is_read(sections: dict) -> None:
     context = StackContext(name="s-dev", suffix="dev", **sections)
     problems = no_hardcoded_secrets.check(Resource("s-dev", STACK_TYPE, {}), context)
     assert problems, sections
+
+
+# CMP002 / CMP003: every place an S3 product sets encryption or versioning
+
+
+def call(service: str, action: str, parameters: dict, **extra) -> str:
+    return json.dumps({"service": service, "action": action, "parameters": parameters, **extra})
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "properties"),
+    [
+        ("AWS::S3Vectors::Index", {"EncryptionConfiguration": {"SseType": "aws:kms", "KmsKeyArn": "arn:aws:kms:x"}}),
+        (
+            "AWS::S3::Bucket",
+            {
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+                },
+                "MetadataConfiguration": {
+                    "JournalTableConfiguration": {"EncryptionConfiguration": {"SseAlgorithm": "aws:kms"}}
+                },
+            },
+        ),
+        (
+            "Custom::AWS",
+            {
+                "Create": call(
+                    "S3",
+                    "putBucketEncryption",
+                    {
+                        "Bucket": "b-dev",
+                        "ServerSideEncryptionConfiguration": {
+                            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]
+                        },
+                    },
+                )
+            },
+        ),
+        (
+            "Custom::AWS",
+            {
+                "Create": {
+                    "Fn::Join": [
+                        "",
+                        [
+                            '{"service":"S3Vectors","action":"createIndex","parameters":{"vectorBucketName":"',
+                            {"Ref": "Vectors"},
+                            '","encryptionConfiguration":{"sseType":"aws:kms"}}}',
+                        ],
+                    ]
+                }
+            },
+        ),
+    ],
+)
+def test_encryption_other_than_sse_s3_anywhere_an_s3_product_sets_it_fails(
+    resource_type: str, properties: dict
+) -> None:
+    assert sse_s3.check(res(resource_type, **properties), STACK)
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+        {"ForAnyValue:StringNotLike": {"s3:x-amz-server-side-encryption": "aws:kms*"}},
+        {"StringEquals": {"s3:x-amz-server-side-encryption": "AES256"}},
+        {"Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "true"}},
+    ],
+)
+def test_a_bucket_policy_forcing_kms_by_any_operator_fails(condition: dict) -> None:
+    statement = {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": "*", "Condition": condition}
+    assert sse_s3.check(res("AWS::S3::BucketPolicy", PolicyDocument={"Statement": [statement]}), STACK)
+
+
+def test_a_bucket_policy_requiring_sse_s3_passes() -> None:
+    condition = {"StringNotEquals": {"s3:x-amz-server-side-encryption": "AES256"}}
+    statement = {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": "*", "Condition": condition}
+    assert sse_s3.check(res("AWS::S3::BucketPolicy", PolicyDocument={"Statement": [statement]}), STACK) == []
+
+
+VERSIONED = {"VersioningConfiguration": {"Status": "Enabled"}}
+EXPIRING = {"Status": "Enabled", "NoncurrentVersionExpiration": {"NoncurrentDays": 90}}
+
+
+@pytest.mark.parametrize(
+    "rule", [{**EXPIRING, "Filter": {}}, {**EXPIRING, "Prefix": ""}, {**EXPIRING, "Filter": {"Prefix": ""}}]
+)
+def test_a_lifecycle_rule_whose_filter_is_empty_covers_the_whole_bucket(rule: dict) -> None:
+    bucket = res("AWS::S3::Bucket", **VERSIONED, LifecycleConfiguration={"Rules": [rule]})
+    assert noncurrent_lifecycle.check(bucket, STACK) == []
+
+
+def test_a_lifecycle_rule_narrowed_by_its_filter_does_not() -> None:
+    rule = {**EXPIRING, "Filter": {"Prefix": "logs/"}}
+    bucket = res("AWS::S3::Bucket", **VERSIONED, LifecycleConfiguration={"Rules": [rule]})
+    assert noncurrent_lifecycle.check(bucket, STACK)
+
+
+def test_versioning_switched_on_by_an_sdk_call_needs_the_90_day_rule() -> None:
+    context = StackContext(
+        name="s-dev",
+        suffix="dev",
+        resources={"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "b-dev"}}},
+    )
+    versioning = {"Bucket": "${Bucket}", "VersioningConfiguration": {"Status": "Enabled"}}
+    custom = Resource("Versioning", "Custom::AWS", {"Create": call("S3", "putBucketVersioning", versioning)})
+    assert noncurrent_lifecycle.check(custom, context) == [
+        "the custom resource's Create call (S3 putBucketVersioning) versions bucket Bucket, which has no enabled "
+        "whole-bucket lifecycle rule with NoncurrentVersionExpiration.NoncurrentDays = 90"
+    ]
+    context.resources["Bucket"]["Properties"]["LifecycleConfiguration"] = {"Rules": [EXPIRING]}
+    assert noncurrent_lifecycle.check(custom, context) == []
+
+
+# CMP004: compute chosen when a build starts
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "properties"),
+    [
+        (
+            "Custom::AWS",
+            {
+                "Create": call(
+                    "CodeBuild", "startBuild", {"projectName": "p-dev", "computeTypeOverride": "BUILD_GENERAL1_LARGE"}
+                )
+            },
+        ),
+        (
+            "AWS::Events::Rule",
+            {
+                "Targets": [
+                    {
+                        "Id": "build",
+                        "Arn": "arn:aws:codebuild:us-east-1:1:project/p-dev",
+                        "Input": '{"computeTypeOverride": "BUILD_GENERAL1_2XLARGE"}',
+                    }
+                ]
+            },
+        ),
+        (
+            "AWS::StepFunctions::StateMachine",
+            {
+                "DefinitionString": {
+                    "Fn::Join": [
+                        "",
+                        [
+                            '{"States":{"Build":{"Type":"Task","Parameters":{"ProjectName":"',
+                            {"Ref": "Project"},
+                            '","ComputeTypeOverride":"BUILD_GENERAL1_MEDIUM"}}}}',
+                        ],
+                    ]
+                }
+            },
+        ),
+    ],
+)
+def test_compute_chosen_when_a_build_starts_is_judged(resource_type: str, properties: dict) -> None:
+    assert small_compute.check(res(resource_type, **properties), STACK)
+
+
+def test_a_small_override_passes() -> None:
+    start = call("CodeBuild", "startBuild", {"projectName": "p-dev", "computeTypeOverride": "BUILD_GENERAL1_SMALL"})
+    assert small_compute.check(res("Custom::AWS", Create=start), STACK) == []
+
+
+# CMP007: a region anywhere it can take effect
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "properties"),
+    [
+        ("AWS::Lambda::Function", {"Environment": {"Variables": {"AWS_DEFAULT_REGION": "eu-west-1"}}}),
+        (
+            "AWS::ECS::TaskDefinition",
+            {"ContainerDefinitions": [{"Environment": [{"Name": "AWS_REGION", "Value": "eu-west-1"}]}]},
+        ),
+        (
+            "AWS::CodeBuild::Project",
+            {"Environment": {"EnvironmentVariables": [{"Name": "AWS_REGION", "Value": "ap-south-1"}]}},
+        ),
+        (
+            "AWS::Events::Rule",
+            {
+                "Targets": [
+                    {
+                        "Id": "t",
+                        "Arn": {"Fn::Join": [":", ["arn:aws:sqs", "eu-west-1", {"Ref": "AWS::AccountId"}, "q"]]},
+                    }
+                ]
+            },
+        ),
+        (
+            "AWS::StepFunctions::StateMachine",
+            {
+                "DefinitionString": {
+                    "Fn::Sub": '{"States":{"A":{"Resource":"arn:aws:lambda:eu-west-1:${AWS::AccountId}:function:f"}}}'
+                }
+            },
+        ),
+        (
+            "AWS::Lambda::Function",
+            {"Environment": {"Variables": {"QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/1/q"}}},
+        ),
+        (
+            "AWS::SNS::Subscription",
+            {"Protocol": "sqs", "Endpoint": "arn:aws:sqs:eu-west-1:111111111111:q", "TopicArn": {"Ref": "T"}},
+        ),
+        (
+            "Custom::AWS",
+            {
+                "Create": {
+                    "Fn::Join": [
+                        "",
+                        [
+                            '{"service":"SSM","action":"putParameter","region":"eu-west-1","parameters":{"Name":"',
+                            {"Ref": "P"},
+                            '"}}',
+                        ],
+                    ]
+                }
+            },
+        ),
+    ],
+)
+def test_a_region_anywhere_it_takes_effect_is_judged(resource_type: str, properties: dict) -> None:
+    assert region.check(res(resource_type, **properties), STACK)
+
+
+def test_this_regions_endpoints_and_variables_pass() -> None:
+    variables = {"AWS_REGION": "us-east-1", "QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/1/q"}
+    assert region.check(res("AWS::Lambda::Function", Environment={"Variables": variables}), STACK) == []
+
+
+# CMP009: everything that deploys a template the gate never sees
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "properties"),
+    [
+        ("AWS::CloudFormation::StackSet", {"StackSetName": "s-dev", "TemplateURL": "https://example.com/t.json"}),
+        ("AWS::CloudFormation::StackSet", {"StackSetName": "s-dev", "TemplateBody": '{"Resources": {}}'}),
+        (
+            "AWS::ServiceCatalog::CloudFormationProvisionedProduct",
+            {"ProductName": "p", "ProvisioningArtifactName": "v1"},
+        ),
+        (
+            "AWS::Serverless::Application",
+            {"Location": {"ApplicationId": "arn:aws:serverlessrepo:x", "SemanticVersion": "1"}},
+        ),
+        (
+            "Custom::AWS",
+            {"Create": {"Fn::Join": ["", ['{"service":"S3","action":', {"Fn::Select": [0, {"Ref": "A"}]}, "}"]]}},
+        ),
+    ],
+)
+def test_what_deploys_a_template_or_a_call_the_gate_cannot_read_is_refused(
+    resource_type: str, properties: dict
+) -> None:
+    assert readable.check(res(resource_type, **properties), STACK)
+
+
+def test_fn_transform_in_any_section_is_refused() -> None:
+    context = StackContext(name="s-dev", suffix="dev", outputs={"O": {"Value": {"Fn::Transform": {"Name": "M"}}}})
+    assert readable.check(Resource("s-dev", STACK_TYPE, {}), context) == [
+        "Outputs.O.Value is an Fn::Transform (a macro such as AWS::Include): CloudFormation deploys its output, "
+        "which the gate cannot read"
+    ]
+
+
+def test_a_nested_stack_with_its_own_transform_and_a_sam_function_open_to_another_account(tmp_path) -> None:
+    """Synthesized: the nested template's Transform is refused on the nested stack, and the role the SAM
+    translator makes of a function's AssumeRolePolicyDocument is judged and placed on the function."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_sam as sam
+
+    from compliance_gate import apply_gate
+
+    app = cdk.App(outdir=str(tmp_path))
+    run = apply_gate(app, suffix="dev")
+    stack = cdk.Stack(app, "sam-stack-dev", env=cdk.Environment(account="111111111111", region="us-east-1"))
+    stack.add_transform("AWS::Serverless-2016-10-31")
+    trust = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:root"}, "Action": "sts:AssumeRole"}
+    sam.CfnFunction(
+        stack,
+        "Fn",
+        function_name="fn-sam-dev",
+        runtime="python3.12",
+        handler="index.handler",
+        inline_code="def handler(event, context): pass",
+        assume_role_policy_document={"Version": "2012-10-17", "Statement": [trust]},
+    )
+    nested = cdk.NestedStack(stack, "Inner")
+    nested.template_options.transforms = ["OrdersMacro"]
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    failed = {(r.rule_id, r.path, r.logical_id) for r in run.results if r.status == "fail"}
+    assert ("CMP006", "sam-stack-dev/Fn", "FnRole") in failed
+    assert {("sam-stack-dev/Fn", "CMP006"), ("sam-stack-dev/Inner", "CMP009")} <= run.annotated
+    (transform,) = [r for r in run.results if r.rule_id == "CMP009" and r.status == "fail"]
+    assert transform.messages == (
+        "the template declares Transform 'OrdersMacro': CloudFormation deploys its output, which the gate cannot read",
+    )
+    assert not [
+        r for r in run.results if r.rule_id == "CMP005" and r.path == "sam-stack-dev/Inner" and r.status == "fail"
+    ]
+
+
+def test_a_buildspecs_secrets_manager_and_parameter_store_sections_name_references() -> None:
+    spec = (
+        "version: 0.2\nenv:\n  secrets-manager:\n    DB_PASSWORD: db-dev:password\n"
+        "  parameter-store:\n    API_TOKEN: /orders/token\n"
+    )
+    assert secrets("AWS::CodeBuild::Project", Source={"Type": "NO_SOURCE", "BuildSpec": spec}) == []

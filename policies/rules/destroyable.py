@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -10,6 +9,7 @@ from compliance_gate.policies.cfn_values import as_list, is_true, policy_documen
 from compliance_gate.policies.iam_patterns import actions_overlap, covers
 from compliance_gate.policies.model import STACK_TYPE, Resource, Rule, StackContext
 from compliance_gate.policies.schema_facts import PROTECTION_NAME, known_type, protection_paths, values_at
+from compliance_gate.policies.sdk_calls import sdk_calls
 
 KEEPING_POLICIES = {"Retain", "RetainExceptOnCreate", "Snapshot"}
 SNAPSHOT_BY_DEFAULT = "Snapshot"
@@ -78,22 +78,16 @@ def _denies_deletion(statement: Any, resource_type: str) -> bool:
 
 
 def _protecting_call(resource: Resource) -> list[str]:
-    """AwsCustomResource calls (Create, Update) that switch on a protection, a lock or a retention."""
+    """SDK calls (Create, Update) that switch on a protection or a lock, judged by what they do: an action
+    that locks (S3 Object Lock, a vault lock, termination protection) unless a parameter switches it off,
+    or any action with a protection parameter switched on."""
     problems = []
-    for key in ("Create", "Update"):
-        call = resource.properties.get(key)
-        try:
-            call = json.loads(call) if isinstance(call, str) else call
-        except ValueError:
-            continue
-        if not isinstance(call, dict):
-            continue
-        switches = [value for _, name, value in walk(call.get("parameters") or {}) if PROTECTION_NAME.search(str(name))]
-        locking = LOCKING_CALL.search(str(call.get("action", "")))
-        if any(_switched_on(value) for value in switches if not isinstance(value, list)) or (locking and not switches):
+    for call in sdk_calls(resource.type, resource.properties):
+        switches = [value for _, name, value in walk(dict(call.parameters)) if PROTECTION_NAME.search(str(name))]
+        locking = LOCKING_CALL.search(call.action)
+        if any(_switched_on(value) for value in switches) or (locking and not switches):
             problems.append(
-                f"the custom resource's {key} call ({call.get('service')} {call.get('action')}) switches on a "
-                "protection, lock or retention: what it changes can then not be destroyed"
+                f"{call.label} switches on a protection, lock or retention: what it changes can then not be destroyed"
             )
     return problems
 
@@ -145,8 +139,7 @@ def _outcome(resource: Resource, stack: StackContext) -> list[str]:
                 "LockConfiguration locks the vault's recovery points: the vault cannot be deleted while it holds any"
             )
         problems += _filled_by_a_plan(resource.logical_id, properties, stack)
-    if resource.type.startswith("Custom::") or resource.type == "AWS::CloudFormation::CustomResource":
-        problems += _protecting_call(resource)
+    problems += _protecting_call(resource)
     for location, document in policy_documents(properties):
         for index, statement in enumerate(as_list(document.get("Statement"))):
             if _denies_deletion(statement, resource.type):

@@ -36,6 +36,8 @@ def _tokens(name: str, stack: StackContext) -> list[str]:
 
 def exempt(resource: Resource, stack: StackContext) -> str | None:
     limit = NAME_LIMITS[resource.type]
+    if resource.type == STACK_TYPE and resource.logical_id == stack.name and stack.nested:
+        return "nested stack: CloudFormation names it after its parent stack, which carries the suffix"
     if limit.prop in resource.properties:
         return None
     if resource.type == STACK_TYPE and resource.logical_id != stack.name:

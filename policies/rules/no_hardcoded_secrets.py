@@ -37,6 +37,8 @@ REFERENCE_WORDS = frozenset(
 )
 """A name's last word that makes it name a reference or a mechanism (SECRET_ARN, TOKEN_VALIDITY_UNITS,
 DOCKER_CREDENTIAL_HELPER) rather than hold a secret."""
+REFERENCE_SECTIONS = re.compile(r"\.(secrets-manager|parameter-store)\.")
+"""A buildspec's `env` sections whose values name a secret or a parameter (`secret-id:json-key`), not hold it."""
 MIN_SECRET_LENGTH = 8
 """Shorter than any credential format the detectors know (the shortest, a URL with a user and a
 password, `s://u:p@h`, has 9 characters)."""
@@ -101,6 +103,7 @@ def _named_credentials(value: Any, path: str = "", reported: frozenset[str] = fr
         f"{location} ({name}) is a plaintext variable named like a credential"
         for location, name, item in named_values(value, path)
         if location not in reported
+        and not REFERENCE_SECTIONS.search(location)
         and (name == PASSWORD_OPTION or named_like_a_credential(name))
         and could_be_a_secret(item)
         and not detected(str(item))

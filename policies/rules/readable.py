@@ -14,6 +14,7 @@ from typing import Any
 from compliance_gate.policies.cfn_values import text
 from compliance_gate.policies.model import STACK_TYPE, Resource, Rule, StackContext
 from compliance_gate.policies.sam import SAM_TRANSFORM
+from compliance_gate.policies.sdk_calls import sdk_calls
 
 
 def _transforms(value: Any, location: str = "") -> list[str]:
@@ -28,14 +29,45 @@ def _transforms(value: Any, location: str = "") -> list[str]:
     return []
 
 
+ELSEWHERE = {
+    "AWS::CloudFormation::StackSet": "a stack set deploys its template (TemplateURL or TemplateBody) into other "
+    "accounts or regions, where the gate does not judge it",
+    "AWS::ServiceCatalog::CloudFormationProvisionedProduct": "a provisioned product deploys a Service Catalog "
+    "product's template, which is not in the cloud assembly",
+    "AWS::Serverless::Application": "a SAM application deploys a template from the Serverless Application "
+    "Repository or a URL, which is not in the cloud assembly",
+}
+"""Types that deploy a template the gate never sees (besides nested stacks, judged below)."""
+
+
+def _sections(stack: StackContext) -> list[str]:
+    """The template's Transform, and Fn::Transform in any of its sections."""
+    problems = [
+        f"the template declares Transform {name!r}: CloudFormation deploys its output, which the gate cannot read"
+        for name in stack.transforms
+        if name != SAM_TRANSFORM  # expanded by the plugin; a transform it could not expand is named with why
+    ]
+    sections = {"Parameters": stack.parameters, "Mappings": stack.mappings, "Conditions": stack.conditions}
+    sections |= {"Outputs": stack.outputs, "Metadata": stack.metadata}
+    return problems + [
+        f"{location} is an Fn::Transform (a macro such as AWS::Include): CloudFormation deploys its output, "
+        "which the gate cannot read"
+        for section, content in sections.items()
+        for location in _transforms(dict(content), section)
+    ]
+
+
 def check(resource: Resource, stack: StackContext) -> list[str]:
     if resource.type == STACK_TYPE and resource.logical_id == stack.name:
-        return [
-            f"the template declares Transform {name!r}: CloudFormation deploys its output, which the gate cannot read"
-            for name in stack.transforms
-            if name != SAM_TRANSFORM  # expanded by the plugin; a transform it could not expand is named with why
-        ]
-    problems = [
+        return _sections(stack)
+    problems = [f"{resource.type}: {ELSEWHERE[resource.type]}"] if resource.type in ELSEWHERE else []
+    problems += [
+        f"{call.phase} is an SDK call whose text the gate cannot read (an intrinsic it cannot evaluate): "
+        "what it does cannot be judged"
+        for call in sdk_calls(resource.type, resource.properties)
+        if not call.readable
+    ]
+    problems += [
         f"{location} is an Fn::Transform (a macro such as AWS::Include): CloudFormation deploys its output, "
         "which the gate cannot read"
         for location in _transforms(dict(resource.properties))

@@ -9,41 +9,24 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from compliance_gate.policies.cfn_values import as_list, is_literal, ref_target, text, walk
+from compliance_gate.policies.cfn_values import as_list, ref_target, text, walk
+from compliance_gate.policies.deploy_time import is_unknown
 from compliance_gate.policies.model import STACK_TYPE, Resource, Rule, StackContext
+from compliance_gate.policies.named_values import named_values
+from compliance_gate.policies.sdk_calls import documents
 
-REGION_KEY = re.compile(r"^(region|regions|sourceregion|destinationregion|regionname|targetregion)$", re.I)
+REGION_KEY = re.compile(r"^(aws_)?(default_)?((source|destination|target|home)_?)?regions?(_?(name|code|id))?$", re.I)
+"""Names that choose a region: properties (Region, Regions, DestinationRegion), SDK calls' `region`, and the
+environment variables the AWS SDKs and CLI read (AWS_REGION, AWS_DEFAULT_REGION)."""
 REGION_CODE = r"[a-z]{2}(?:-[a-z]+)+-\d+"
-ARN_REGION = re.compile(rf"^arn:[a-z-]+:[a-z0-9-]+:({REGION_CODE}):")
-REACHING = frozenset(
-    {
-        "AWS::CloudFormation::StackSet",
-        "AWS::DynamoDB::GlobalTable",
-        "AWS::ECR::ReplicationConfiguration",
-        "AWS::S3::Bucket",
-        "AWS::Backup::BackupPlan",
-        "AWS::Events::Rule",
-        "AWS::SNS::Subscription",
-        "AWS::RDS::DBInstance",
-        "AWS::RDS::DBCluster",
-        "Custom::AWS",
-    }
+_REACHING_TEXT = re.compile(
+    rf"arn:[a-z-]+:[a-z0-9-]+:(?P<arn>{REGION_CODE}):|[a-z0-9-]+\.(?P<endpoint>{REGION_CODE})\.amazonaws\.com"
 )
-"""Types the Aspect reads for this rule; the plugin and checkov judge every type's properties."""
-
-
-def _calls(properties: Any) -> Any:
-    """Custom resources' SDK calls are JSON strings: read them as the properties they are."""
-    if isinstance(properties, dict):
-        return {key: _calls(json.loads(value) if _json(value) else value) for key, value in properties.items()}
-    return properties
-
-
-def _json(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith("{") and '"region"' in value
+"""A region inside a text: an ARN's region field, or an endpoint's (`sqs.eu-west-1.amazonaws.com`)."""
 
 
 def _replication(resource: Resource, stack: StackContext) -> list[str]:
@@ -66,24 +49,48 @@ def _other_region(approved: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![a-z0-9-])(?!{re.escape(approved)}(?![a-z0-9-])){REGION_CODE}(?![a-z0-9-])")
 
 
+def _texts(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(location, text) of every literal string below `value`, and of every string composed of pieces and
+    references (Fn::Join, Fn::Sub), read whole."""
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("Fn::Join", "Fn::Sub"):
+        composed = text(value)
+        if composed is not None:
+            yield path, composed
+            return
+    if isinstance(value, str) and not is_unknown(value):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _texts(item, f"{path}[{index}]")
+
+
 def _reach(resource: Resource, stack: StackContext) -> list[str]:
     replication = _replication(resource, stack) if resource.type == "AWS::S3::Bucket" else []
     region = stack.approved_region
     if not _other_region(region).search(json.dumps(resource.properties, default=str)):
         return replication  # no other region's code anywhere in it
     problems = []
-    for location, key, value in walk(_calls(dict(resource.properties))):
-        items = [(f"{location}[{i}]", item) for i, item in enumerate(value)] if isinstance(value, list) else []
-        for where, item in items or [(location, value)]:
-            if isinstance(item, dict | list) or not is_literal(item):
-                continue
-            literal = text(item) or ""
-            if REGION_KEY.match(str(key)) and re.fullmatch(REGION_CODE, literal) and literal != region:
-                problems.append(f"{where} is {literal!r}, not {region}")
-            match = ARN_REGION.match(literal)
-            if match and match.group(1) != region:
-                problems.append(f"{where} reaches {match.group(1)!r}, not {region}")
-    return problems + replication
+    for prefix, document in documents(resource.type, resource.properties):
+        chosen = [(location, name, value) for location, name, value in named_values(document)]
+        chosen += [
+            (f"{location}[{index}]", key, item)
+            for location, key, value in walk(document)
+            if isinstance(value, list)
+            for index, item in enumerate(value)
+        ]
+        for location, name, value in chosen:
+            literal = value if isinstance(value, str) and not is_unknown(value) else None
+            if literal and REGION_KEY.match(name) and re.fullmatch(REGION_CODE, literal) and literal != region:
+                problems.append(f"{prefix}{location} is {literal!r}, not {region}")
+        for location, written in _texts(document):
+            for match in _REACHING_TEXT.finditer(written):
+                reached = match.group("arn") or match.group("endpoint")
+                if reached != region:
+                    problems.append(f"{prefix}{location} reaches {reached!r}, not {region}")
+    return list(dict.fromkeys(problems)) + replication
 
 
 def check(resource: Resource, stack: StackContext) -> list[str]:

@@ -7,15 +7,31 @@ section names for each build, unless BuildBatchConfig restricts the compute type
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
 
 from compliance_gate.policies.cfn_values import as_list, ref_target
-from compliance_gate.policies.model import Resource, Rule, StackContext
+from compliance_gate.policies.model import CUSTOM_RESOURCES, Resource, Rule, StackContext
+from compliance_gate.policies.named_values import named_values
+from compliance_gate.policies.sdk_calls import documents
 
 SMALL = "BUILD_GENERAL1_SMALL"
 FLEET = "AWS::CodeBuild::Fleet"
+PROJECT = "AWS::CodeBuild::Project"
+STARTING = frozenset(
+    {
+        "AWS::Events::Rule",
+        "AWS::Scheduler::Schedule",
+        "AWS::Pipes::Pipe",
+        "AWS::StepFunctions::StateMachine",
+        "AWS::CodePipeline::Pipeline",
+        *CUSTOM_RESOURCES,
+    }
+)
+"""Types that start builds and can choose their compute (an override) as they do."""
+_CHOOSING = re.compile(r"^(computetypeoverride|computetype)$", re.I)
 
 
 def _environment(resource: Resource, stack: StackContext) -> list[str]:
@@ -89,10 +105,26 @@ def _batch(resource: Resource) -> list[str]:
     ]
 
 
+def _started(resource: Resource) -> list[str]:
+    """Compute chosen when a build starts: a computeTypeOverride (or a compute type) anywhere a resource
+    starts builds, in an SDK call's parameters (startBuild, startBuildBatch), an EventBridge or Scheduler
+    target's input, a state machine's definition or a pipeline action's configuration."""
+    return list(
+        dict.fromkeys(
+            f"{prefix}{location} chooses {value!r}, not {SMALL!r}"
+            for prefix, document in documents(resource.type, resource.properties)
+            for location, name, value in named_values(document)
+            if _CHOOSING.match(name) and not isinstance(value, dict | list) and value != SMALL
+        )
+    )
+
+
 def check(resource: Resource, stack: StackContext) -> list[str]:
     if resource.type == FLEET:
         compute = resource.properties.get("ComputeType")
         return [] if compute == SMALL else [f"ComputeType is {compute!r}, not {SMALL!r}"]
+    if resource.type != PROJECT:
+        return _started(resource)
     return _environment(resource, stack) + _batch(resource)
 
 
@@ -107,5 +139,5 @@ RULE = Rule(
         "to BUILD_GENERAL1_SMALL."
     ),
     check=check,
-    resource_types=frozenset({"AWS::CodeBuild::Project", FLEET}),
+    resource_types=frozenset({PROJECT, FLEET, *STARTING}),
 )

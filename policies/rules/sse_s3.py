@@ -3,55 +3,91 @@ forces another encryption on uploads."""
 
 from __future__ import annotations
 
+import re
+from fnmatch import fnmatchcase
 from typing import Any
 
-from compliance_gate.policies.cfn_values import as_list
-from compliance_gate.policies.model import Resource, Rule, StackContext
+from compliance_gate.policies.cfn_values import as_list, walk
+from compliance_gate.policies.iam_patterns import actions_overlap
+from compliance_gate.policies.model import CUSTOM_RESOURCES, Resource, Rule, StackContext
+from compliance_gate.policies.schema_facts import s3_encryption, values_at
+from compliance_gate.policies.sdk_calls import sdk_calls
 
 AES256 = "AES256"
-BUCKET_ENCRYPTION = frozenset({"AWS::S3::Bucket", "AWS::S3Express::DirectoryBucket"})
-"""Types with BucketEncryption.ServerSideEncryptionConfiguration."""
-ENCRYPTION_CONFIGURATION = {"AWS::S3Tables::TableBucket": "SSEAlgorithm", "AWS::S3Vectors::VectorBucket": "SseType"}
-"""Types with EncryptionConfiguration, and the key naming its algorithm."""
+DECLARING = {
+    "AWS::S3::Bucket": "BucketEncryption",
+    "AWS::S3Express::DirectoryBucket": "BucketEncryption",
+    "AWS::S3Tables::TableBucket": "EncryptionConfiguration",
+    "AWS::S3Vectors::VectorBucket": "EncryptionConfiguration",
+}
+"""Bucket types whose encryption must be declared (the others take their bucket's, or SSE-S3, by default)."""
 OUTPOSTS = "AWS::S3Outposts::Bucket"
 POLICY = "AWS::S3::BucketPolicy"
+S3_SERVICES = ("s3", "s3control", "s3express", "s3tables", "s3vectors", "s3outposts", "s3files")
 _KMS_KEY_ID = "s3:x-amz-server-side-encryption-aws-kms-key-id"
 _ALGORITHM = "s3:x-amz-server-side-encryption"
+_CALL_ALGORITHM = re.compile(r"^(ssealgorithm|ssetype|serversideencryption)$", re.I)
+_CALL_KEY = re.compile(r"^(kmsmasterkeyid|kmskeyarn|kmskeyid|ssekmskeyid)$", re.I)
 
 
-def _bucket_encryption(resource: Resource) -> list[str]:
-    encryption = resource.properties.get("BucketEncryption")
-    rules = as_list((encryption or {}).get("ServerSideEncryptionConfiguration")) if isinstance(encryption, dict) else []
-    if not rules:
-        return ["BucketEncryption is not declared"]
+def _settings(resource: Resource) -> list[str]:
+    """Every encryption setting the resource schemas define for the type that is not SSE-S3."""
+    paths = s3_encryption().get(resource.type, {})
+    problems = [
+        f"{location} is {value!r}, not {AES256!r}"
+        for path in paths.get("algorithms", ())
+        for location, value in values_at(resource.properties, path)
+        if value != AES256
+    ]
+    return problems + [
+        f"{location} is set: a KMS key, not SSE-S3"
+        for path in paths.get("keys", ())
+        for location, value in values_at(resource.properties, path)
+        if value not in (None, "", False)
+    ]
+
+
+def _declared(resource: Resource) -> list[str]:
+    declaring = DECLARING.get(resource.type)
+    if declaring is None:
+        return []
+    declared = resource.properties.get(declaring)
+    if declaring == "BucketEncryption":
+        rules = as_list(declared.get("ServerSideEncryptionConfiguration")) if isinstance(declared, dict) else []
+        return [] if rules else ["BucketEncryption is not declared"]
+    return [] if isinstance(declared, dict) else [f"{declaring} is not declared"]
+
+
+def _calls(resource: Resource) -> list[str]:
+    """SDK calls to an S3 product that set another encryption (putBucketEncryption, createIndex...)."""
     problems = []
-    for index, rule in enumerate(rules):
-        default = (rule or {}).get("ServerSideEncryptionByDefault") or {}
-        location = f"BucketEncryption.ServerSideEncryptionConfiguration[{index}].ServerSideEncryptionByDefault"
-        if default.get("SSEAlgorithm") != AES256:
-            problems.append(f"{location}.SSEAlgorithm is {default.get('SSEAlgorithm')!r}, not {AES256!r}")
-        if "KMSMasterKeyID" in default:
-            problems.append(f"{location}.KMSMasterKeyID is set")
+    for call in sdk_calls(resource.type, resource.properties):
+        if not call.is_service(*S3_SERVICES):
+            continue
+        for location, name, value in walk(dict(call.parameters)):
+            if _CALL_ALGORITHM.match(str(name)) and not isinstance(value, dict | list) and value != AES256:
+                problems.append(f"{call.label} sets {location} to {value!r}, not {AES256!r}")
+            elif _CALL_KEY.match(str(name)) and value not in (None, ""):
+                problems.append(f"{call.label} sets {location}: a KMS key, not SSE-S3")
     return problems
 
 
-def _encryption_configuration(resource: Resource, key: str) -> list[str]:
-    configuration = resource.properties.get("EncryptionConfiguration")
-    if not isinstance(configuration, dict):
-        return ["EncryptionConfiguration is not declared"]
-    algorithm = configuration.get(key)
-    problems = [] if algorithm == AES256 else [f"EncryptionConfiguration.{key} is {algorithm!r}, not {AES256!r}"]
-    return problems + (["EncryptionConfiguration.KMSKeyArn is set"] if "KMSKeyArn" in configuration else [])
-
-
 def _forces_kms(condition: Any) -> bool:
-    """Whether a Deny's condition refuses uploads that are not KMS-encrypted."""
+    """Whether a Deny's condition refuses uploads that are not KMS-encrypted, whatever the operator: a negated
+    operator (StringNotEquals, StringNotLike, ...IfExists, ForAnyValue:...) keeping only aws:kms algorithms or
+    a KMS key, Null on the KMS key, or a positive operator denying AES256 itself."""
     for operator, tests in (condition or {}).items() if isinstance(condition, dict) else ():
+        base = str(operator).split(":")[-1].removesuffix("IfExists")
         for key, values in (tests or {}).items() if isinstance(tests, dict) else ():
-            if key.lower() == _KMS_KEY_ID and operator.startswith("Null"):
+            key, values = str(key).lower(), [str(value) for value in as_list(values)]
+            if key == _KMS_KEY_ID and ((base == "Null" and "true" in [v.lower() for v in values]) or "Not" in base):
                 return True
-            if key.lower() == _ALGORITHM and "Not" in operator:
-                return any(str(value).startswith("aws:kms") for value in as_list(values))
+            if key != _ALGORITHM:
+                continue
+            if "Not" in base and any(actions_overlap(value.lower(), "aws:kms*") for value in values):
+                return True
+            if base.startswith("String") and "Not" not in base and any(fnmatchcase(AES256, v) for v in values):
+                return True
     return False
 
 
@@ -68,9 +104,7 @@ def _bucket_policy(resource: Resource) -> list[str]:
 def check(resource: Resource, stack: StackContext) -> list[str]:
     if resource.type == POLICY:
         return _bucket_policy(resource)
-    if resource.type in ENCRYPTION_CONFIGURATION:
-        return _encryption_configuration(resource, ENCRYPTION_CONFIGURATION[resource.type])
-    return _bucket_encryption(resource)
+    return _declared(resource) + _settings(resource) + _calls(resource)
 
 
 def exempt(resource: Resource, stack: StackContext) -> str | None:
@@ -93,6 +127,6 @@ RULE = Rule(
         "table and vector buckets: EncryptionConfiguration AES256) and drop bucket policy conditions requiring KMS."
     ),
     check=check,
-    resource_types=frozenset({*BUCKET_ENCRYPTION, *ENCRYPTION_CONFIGURATION, OUTPOSTS, POLICY}),
+    resource_types=frozenset({*s3_encryption(), OUTPOSTS, POLICY, *CUSTOM_RESOURCES}),
     exempt=exempt,
 )
