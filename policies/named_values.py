@@ -25,8 +25,10 @@ _COMMAND_PASSWORD = re.compile(
 """A password given on a command line: a login command's `-p VALUE` (docker, helm, podman...) or any
 `--password VALUE` (`--password-stdin` reads it from standard input: no value written)."""
 _ASSIGNMENT = re.compile(
-    r"""(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)\s*(?:=|:)\s*(?P<quote>['"])(?P<value>[^'"\n]+)(?P=quote)"""
+    r"""(?<![\w.-])(?P<name>[A-Za-z_][\w.-]*)[ \t]*[=:][ \t]*(?P<quote>['"])(?P<value>[^'"\n]+)(?P=quote)"""
 )
+"""`name = 'value'` or `name: "value"` in code: a name starts where no name character precedes it (so a
+long run of them, a base64 blob, is tried once, not from each of its characters)."""
 _NAME_KEYS, _VALUE_KEYS = ("name", "key", "parametername", "variable"), ("value", "parametervalue")
 
 _UNNAMED = frozenset({"value", "default", "values"})
@@ -97,7 +99,15 @@ def named_values(value: Any, path: str = "", key: str = "") -> Iterator[tuple[st
         if isinstance(document, dict | list):
             yield from named_values(document, f"{path}<embedded>", key)
             return
-        for match in _ASSIGNMENT.finditer(value):
-            yield f"{path}<code>", match.group("name"), match.group("value")
-        for match in _COMMAND_PASSWORD.finditer(value):
-            yield f"{path}<command>", PASSWORD_OPTION, match.group("value")
+        yield from _code(value, path)
+
+
+@cache
+def _code(text: str, path: str) -> tuple[tuple[str, str, str], ...]:
+    """Assignments and command-line passwords in a text (only texts that can hold them are searched)."""
+    found: list[tuple[str, str, str]] = []
+    if ("'" in text or '"' in text) and ("=" in text or ":" in text):
+        found += [(f"{path}<code>", m.group("name"), m.group("value")) for m in _ASSIGNMENT.finditer(text)]
+    if "login" in text or "--password" in text:
+        found += [(f"{path}<command>", PASSWORD_OPTION, m.group("value")) for m in _COMMAND_PASSWORD.finditer(text)]
+    return tuple(found)
