@@ -14,8 +14,7 @@ from compliance_gate.aspects.exit_hook import RUNS, install_exit_hook, is_refusa
 from compliance_gate.aspects.messages import describe
 from compliance_gate.aspects.plugin import CompliancePlugin
 from compliance_gate.aspects.report import write_reports
-from compliance_gate.aspects.rule_aspect import ComplianceAspect
-from compliance_gate.aspects.template_check import Judged
+from compliance_gate.aspects.rule_aspects import CatalogAspect
 from compliance_gate.policies.catalog import RULES
 from compliance_gate.policies.evaluation import FAIL, Evaluator, Result
 from compliance_gate.policies.model import DEFAULT_REGION, Rule
@@ -49,8 +48,6 @@ class GateRun:
     annotated_messages: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     """What the Aspect said of each (construct path, rule) it annotated."""
     paths: ConstructPaths = field(default_factory=ConstructPaths)
-    judged: dict[str, Judged] = field(default_factory=dict)
-    """Each stack's template as last judged (by the Aspect, then reused by the plugin), by construct path."""
     results: list[Result] = field(default_factory=list)
     report_paths: list[Path] = field(default_factory=list)
     completed: bool = False
@@ -148,7 +145,8 @@ def apply_gate(
         annotations_fail_synth=bool(app.node.try_get_context(_ANNOTATIONS_IN_REPORT)),
         region=region,
     )
-    ComplianceAspect(run).watch(app)
+    aspect = CatalogAspect(suffix=suffix, region=region, today=run.evaluator.today, rules=rules, run=run)
+    cdk.Aspects.of(app).add(aspect, priority=cdk.AspectPriority.READONLY)
     cdk.Validations.of(app).add_plugins(CompliancePlugin(run))
     RUNS.append(run)
     setattr(app, _GATE_ATTRIBUTE, run)

@@ -13,11 +13,12 @@ machine cannot tilt the way it can tilt the ratio of two medians:
 
 The gate's overhead is full / nag; cdk-nag's is nag / bare. On a machine whose speed wanders by
 several percent from one run to the next, a paired ratio of whole runs needs many rounds to resolve
-a few percent, so each full run also clocks the gate itself (importing it, the construct-tree check
-and the validation plugin, which is all the gate runs) and its attributed ratio, full / (full - gate
+a few percent, so each full run also clocks the gate itself (importing it, its Aspects' visits and
+the validation plugin, which is all the gate runs) and its attributed ratio, full / (full - gate
 time), is read within one run, where both sides see the same machine. Budget (issue 11): the gate
 adds at most 5% by attribution; the paired ratio is printed beside it as the check that attribution
-misses nothing (all three builds import app.py, so the paired ratio leaves out the gate's import).
+misses nothing (all three builds import app.py, so the paired ratio leaves out the gate's import), and
+what attribution cannot clock: the round trip from Node into Python for each construct an Aspect visits.
 
     python benchmarks/gate_overhead.py [--runs 9]
 """
@@ -51,10 +52,10 @@ class GateClock:
         import aws_cdk  # noqa: F401 (the app imports CDK whether or not it has the gate: not the gate's time)
 
         start = time.perf_counter()
-        from compliance_gate.aspects import plugin, rule_aspect
+        from compliance_gate.aspects import plugin, rule_aspects
 
         self.seconds = time.perf_counter() - start
-        for owner, name in ((rule_aspect.ComplianceAspect, "check_tree"), (plugin.CompliancePlugin, "validate")):
+        for owner, name in ((rule_aspects.RuleAspect, "visit"), (plugin.CompliancePlugin, "validate")):
             setattr(owner, name, self._clocked(getattr(owner, name)))
         atexit.register(lambda: Path(file).write_text(f"{self.seconds}\n"))
 

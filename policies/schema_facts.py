@@ -10,6 +10,9 @@ violation through every property it lists):
 - s3_encryption: for every S3 product's type (S3, S3 Express, Tables, Vectors, Outposts, Files, Storage
   Lens), the properties that choose an encryption algorithm (an enumeration holding AES256) and those
   that name a KMS key (`KMSMasterKeyID`, `KmsKeyArn`, `ReplicaKmsKeyID`, Storage Lens' `SSEKMS`).
+- names: how CloudFormation spells the property names whose L1 spelling differs from it by more than
+  the first letter (`SSEAlgorithm` is `sseAlgorithm` in an L1, `KMSMasterKeyID` `kmsMasterKeyId`), so
+  the Aspects read an L1's properties under the names the rules and the templates use.
 - credentials: every write-only property (CloudFormation never returns it) named like a credential
   (`MasterUserPassword`, an EventBridge connection's `ApiKeyValue`, `AuthToken`, `PrivateKey`), less
   the ones that only name or configure one (`...Arn`, `...SecretConfig`, `ManageMasterPassword`) and
@@ -102,10 +105,31 @@ def _credentials(schema: dict[str, Any]) -> list[str]:
     return sorted(found)
 
 
+def _spellings(names: dict[str, dict[str, set[str]]]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """The spellings an L1's camelCase cannot be turned back into by capitalising its first letter: those
+    with two capitals in a row (`SSEAlgorithm`); one for every place where they agree, else by type and the
+    property holding them (a bucket's SSEAlgorithm under ServerSideEncryptionByDefault, SseAlgorithm under
+    a metadata table's EncryptionConfiguration)."""
+    everywhere: dict[str, str] = {}
+    by_type: dict[str, dict[str, str]] = {}
+    for lower, spellings in sorted(names.items()):
+        if not any(re.search(r"[A-Z]{2}", name) for name in spellings):
+            continue
+        if len(spellings) == 1:
+            everywhere[lower] = next(iter(spellings))
+            continue
+        for name, places in sorted(spellings.items()):
+            for place in sorted(places):
+                resource_type, parent = place.split(" ")
+                by_type.setdefault(resource_type, {})[f"{parent}.{lower}"] = name
+    return everywhere, by_type
+
+
 def generate(schemas: Path) -> dict[str, Any]:
     """Protection and credential property paths by type, from the us-east-1 schemas in `schemas`."""
     index = json.loads((schemas / "providers" / "us-east-1.json").read_text())
     facts: dict[str, Any] = {"protection": {}, "credentials": {}, "s3_encryption": {}, "types": sorted(index)}
+    names: dict[str, dict[str, set[str]]] = {}
     for resource_type, digest in sorted(index.items()):
         schema = json.loads((schemas / "resources" / f"{digest}.json").read_text())
         for kind, read in (("protection", _protection), ("credentials", _credentials)):
@@ -113,6 +137,10 @@ def generate(schemas: Path) -> dict[str, Any]:
                 facts[kind][resource_type] = paths
         if resource_type.split("::")[1].startswith("S3") and (encryption := _s3_encryption(schema)):
             facts["s3_encryption"][resource_type] = encryption
+        for location, name, _ in _properties(schema, schema, "", frozenset()):
+            parent = location.removesuffix(name).rstrip(".").removesuffix("[]").rpartition(".")[2].lower()
+            names.setdefault(name.lower(), {}).setdefault(name, set()).add(f"{resource_type} {parent}")
+    facts["names"], facts["names_by_type"] = _spellings(names)
     return facts
 
 
@@ -129,6 +157,18 @@ def _types() -> frozenset[str]:
 def known_type(resource_type: str) -> bool:
     """Whether the resource schemas define the type (its protection properties are then known)."""
     return resource_type in _types()
+
+
+def cloudformation_name(key: str, resource_type: str, parent: str = "") -> str:
+    """A property name of `resource_type` as CloudFormation spells it, from its L1 spelling (`sseAlgorithm`
+    -> `SSEAlgorithm`); `parent`: the property holding it, as CloudFormation spells it ("" at the top)."""
+    if not key[:1].islower():
+        return key
+    lower, known = key.lower(), facts()
+    spelled = known["names_by_type"].get(resource_type, {}).get(f"{parent.lower()}.{lower}") or known["names"].get(
+        lower
+    )
+    return spelled or key[0].upper() + key[1:]
 
 
 def s3_encryption() -> dict[str, dict[str, list[str]]]:

@@ -9,12 +9,15 @@ from compliance_gate.policies.evaluation import FAIL, PASS
 from tests.gate_cases import RESOURCE_CASES, GateCases
 
 CASES = [(case.rule_id, route) for case in RESOURCE_CASES for route in case.routes]
-PLUGIN_ONLY = {"stage"}
-"""Routes the Aspect cannot see: a Stage's stacks are synthesized, and judged by the plugin, with the Stage."""
+PLUGIN_ONLY = {"stage", "property_override", "add_override", "raw"}
+"""Routes the Aspects cannot see: a Stage's stacks (Aspects stop at a Stage; it is synthesized, and judged by
+the plugin, with its stacks), overrides (kept apart from an L1's properties, where no public member shows
+them) and a raw CfnResource's properties (only a subclass can read them). An L1, an L2, a CfnInclude'd
+template (made of L1s) and a nested stack the Aspects judge."""
 
 
 def caught_by_the_aspect(rule_id: str, route: str) -> bool:
-    """Every other route, overrides included: the Aspect judges the template each stack renders."""
+    """Every other route: the Aspects judge each L1 resource and each stack they visit."""
     return route not in PLUGIN_ONLY
 
 
