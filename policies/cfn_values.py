@@ -98,16 +98,22 @@ def strings(value: Any) -> list[str]:
     return [found for item in items for found in strings(item)]
 
 
-def located_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    """(location, string) of every string below a properties mapping: what `strings` lists, with where."""
+def located_strings(value: Any, path: str = "", composed: bool = False) -> Iterator[tuple[str, str]]:
+    """(location, string) of every string below a properties mapping: what `strings` lists, with where;
+    with `composed`, a string made of pieces and references (Fn::Join, Fn::Sub) is read whole instead."""
+    if composed and isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("Fn::Join", "Fn::Sub"):
+        whole = text(value)
+        if whole is not None:
+            yield path, whole
+            return
     if isinstance(value, str):
         yield path, value
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from located_strings(item, f"{path}.{key}" if path else str(key))
+            yield from located_strings(item, f"{path}.{key}" if path else str(key), composed)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from located_strings(item, f"{path}[{index}]")
+            yield from located_strings(item, f"{path}[{index}]", composed)
 
 
 def policy_documents(properties: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:

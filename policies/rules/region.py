@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from functools import cache
-from typing import Any
 
-from compliance_gate.policies.cfn_values import as_list, ref_target, text, walk
+from compliance_gate.policies.cfn_values import as_list, located_strings, ref_target, walk
 from compliance_gate.policies.deploy_time import is_unknown
 from compliance_gate.policies.model import STACK_TYPE, Resource, Rule, StackContext
 from compliance_gate.policies.named_values import named_values
@@ -49,24 +47,6 @@ def _other_region(approved: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![a-z0-9-])(?!{re.escape(approved)}(?![a-z0-9-])){REGION_CODE}(?![a-z0-9-])")
 
 
-def _texts(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    """(location, text) of every literal string below `value`, and of every string composed of pieces and
-    references (Fn::Join, Fn::Sub), read whole."""
-    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("Fn::Join", "Fn::Sub"):
-        composed = text(value)
-        if composed is not None:
-            yield path, composed
-            return
-    if isinstance(value, str) and not is_unknown(value):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _texts(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _texts(item, f"{path}[{index}]")
-
-
 def _reach(resource: Resource, stack: StackContext) -> list[str]:
     replication = _replication(resource, stack) if resource.type == "AWS::S3::Bucket" else []
     region = stack.approved_region
@@ -85,7 +65,9 @@ def _reach(resource: Resource, stack: StackContext) -> list[str]:
             literal = value if isinstance(value, str) and not is_unknown(value) else None
             if literal and REGION_KEY.match(name) and re.fullmatch(REGION_CODE, literal) and literal != region:
                 problems.append(f"{prefix}{location} is {literal!r}, not {region}")
-        for location, written in _texts(document):
+        for location, written in located_strings(document, composed=True):
+            if is_unknown(written):
+                continue
             for match in _REACHING_TEXT.finditer(written):
                 reached = match.group("arn") or match.group("endpoint")
                 if reached != region:
