@@ -7,6 +7,8 @@ violation through every property it lists):
 - protection: every property, at any depth, that switches on deletion or termination protection:
   named so (`DeletionProtection`, `DeleteProtection`, `TerminationProtected`, `DisableApiTermination`)
   or described so ("deletion protection", "termination protection"), whatever its value's shape.
+- protected_by_default: the protection properties that are on when a template leaves them out: their
+  schema default is on (`"default": true`), or their description says so ("the default value is true").
 - s3_encryption: for every S3 product's type (S3, S3 Express, Tables, Vectors, Outposts, Files, Storage
   Lens), the properties that choose an encryption algorithm (an enumeration holding AES256) and those
   that name a KMS key (`KMSMasterKeyID`, `KmsKeyArn`, `ReplicaKmsKeyID`, Storage Lens' `SSEKMS`).
@@ -66,6 +68,23 @@ def _properties(schema: dict[str, Any], node: Any, path: str, seen: frozenset[st
     for combinator in ("oneOf", "anyOf", "allOf"):
         for option in node.get(combinator) or ():
             yield from _properties(schema, option, path, seen, depth + 1)
+
+
+_DEFAULT_ON = re.compile(r"default(?: value)? is (?:``)?(true|enabled)", re.I)
+
+
+def _protected_by_default(schema: dict[str, Any], paths: list[str]) -> list[str]:
+    found = []
+    for location, _, definition in _properties(schema, schema, "", frozenset()):
+        if location in paths and "." not in location and isinstance(definition, dict):
+            default = definition.get("default")
+            if (
+                default is True
+                or str(default).lower() in ("true", "enabled")
+                or _DEFAULT_ON.search(definition.get("description", ""))
+            ):
+                found.append(location)
+    return sorted(set(found))
 
 
 def _protection(schema: dict[str, Any]) -> list[str]:
@@ -128,13 +147,16 @@ def _spellings(names: dict[str, dict[str, set[str]]]) -> tuple[dict[str, str], d
 def generate(schemas: Path) -> dict[str, Any]:
     """Protection and credential property paths by type, from the us-east-1 schemas in `schemas`."""
     index = json.loads((schemas / "providers" / "us-east-1.json").read_text())
-    facts: dict[str, Any] = {"protection": {}, "credentials": {}, "s3_encryption": {}, "types": sorted(index)}
+    facts: dict[str, Any] = {"protection": {}, "protected_by_default": {}, "credentials": {}, "s3_encryption": {}}
+    facts["types"] = sorted(index)
     names: dict[str, dict[str, set[str]]] = {}
     for resource_type, digest in sorted(index.items()):
         schema = json.loads((schemas / "resources" / f"{digest}.json").read_text())
         for kind, read in (("protection", _protection), ("credentials", _credentials)):
             if paths := read(schema):
                 facts[kind][resource_type] = paths
+        if on := _protected_by_default(schema, facts["protection"].get(resource_type, [])):
+            facts["protected_by_default"][resource_type] = on
         if resource_type.split("::")[1].startswith("S3") and (encryption := _s3_encryption(schema)):
             facts["s3_encryption"][resource_type] = encryption
         for location, name, _ in _properties(schema, schema, "", frozenset()):
@@ -174,6 +196,11 @@ def cloudformation_name(key: str, resource_type: str, parent: str = "") -> str:
 def s3_encryption() -> dict[str, dict[str, list[str]]]:
     """S3 products' types -> the paths of their encryption algorithm and KMS key properties."""
     return facts()["s3_encryption"]
+
+
+def protected_by_default(resource_type: str) -> list[str]:
+    """Top-level protection properties that are on unless the template says otherwise."""
+    return facts()["protected_by_default"].get(resource_type, [])
 
 
 def protection_paths(resource_type: str) -> list[str]:

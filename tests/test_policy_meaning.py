@@ -644,3 +644,12 @@ def test_a_buildspecs_secrets_manager_and_parameter_store_sections_name_referenc
         "  parameter-store:\n    API_TOKEN: /orders/token\n"
     )
     assert secrets("AWS::CodeBuild::Project", Source={"Type": "NO_SOURCE", "BuildSpec": spec}) == []
+
+
+@pytest.mark.parametrize("resource_type", ["AWS::NeptuneGraph::Graph", "AWS::ECS::Gateway"])
+def test_a_protection_the_schema_switches_on_by_default_must_be_switched_off(resource_type: str) -> None:
+    """The schema says DeletionProtection is on unless given (a `default`, or its description)."""
+    assert destroyable.check(res(resource_type), STACK) == [
+        "DeletionProtection is not set, and the resource schema's default switches it on: set it off"
+    ]
+    assert destroyable.check(res(resource_type, DeletionProtection=False), STACK) == []

@@ -8,7 +8,13 @@ from typing import Any
 from compliance_gate.policies.cfn_values import as_list, is_true, policy_documents, ref_target, text, walk
 from compliance_gate.policies.iam_patterns import actions_overlap, covers
 from compliance_gate.policies.model import STACK_TYPE, Resource, Rule, StackContext
-from compliance_gate.policies.schema_facts import PROTECTION_NAME, known_type, protection_paths, values_at
+from compliance_gate.policies.schema_facts import (
+    PROTECTION_NAME,
+    known_type,
+    protected_by_default,
+    protection_paths,
+    values_at,
+)
 from compliance_gate.policies.sdk_calls import sdk_calls
 
 KEEPING_POLICIES = {"Retain", "RetainExceptOnCreate", "Snapshot"}
@@ -168,6 +174,11 @@ def _protections(resource: Resource) -> list[str]:
             (location, value) for location, key, value in walk(resource.properties) if PROTECTION_NAME.search(key)
         ]
     problems = [f"{location} is {value}" for location, value in found if _switched_on(value)]
+    problems += [
+        f"{name} is not set, and the resource schema's default switches it on: set it off"
+        for name in protected_by_default(resource.type)
+        if name not in resource.properties
+    ]
     for index, attribute in enumerate(as_list(resource.properties.get("LoadBalancerAttributes"))):
         if (
             isinstance(attribute, dict)
