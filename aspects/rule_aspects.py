@@ -95,7 +95,8 @@ class RuleAspect:
         return self._stacks[path]
 
     def _judge(self, node: IConstruct, resource: Resource, model: _StackModel) -> None:
-        """Judge; only a resource that fails is worth reading its logical ID and acknowledgements for."""
+        """Judge; only a resource that fails is worth reading its logical ID and acknowledgements for (and is
+        judged again with them: a rule that finds other resources by this one's logical ID then sees them)."""
         evaluator, context = self._evaluator, model.context
         if not any(result.status == FAIL for result in evaluator.resource(resource, context)):
             return
@@ -112,7 +113,7 @@ class RuleAspect:
     def _annotation(self, result: Result) -> str:
         if self._run is not None:
             return self._run.annotation(result)
-        return describe(RULES_BY_ID[result.rule_id], result, with_path=False)
+        return describe(next(rule for rule in self.rules if rule.id == result.rule_id), result, with_path=False)
 
 
 class CatalogAspect(RuleAspect):

@@ -108,7 +108,7 @@ def _tokens(name: str) -> list[str]:
     return re.findall(r"[A-Z]+(?=[A-Z][a-z]|\d|$)|[A-Z]?[a-z]+|\d+", name)
 
 
-def _names_the_resource(kind: str, candidate: str) -> bool:
+def names_the_resource(kind: str, candidate: str) -> bool:
     """Whether a property names the resource itself rather than another one it refers to: its stem (before
     Name or Identifier) is the type's own kind, a tail of it (GlobalTable's TableName), or what the kind is a
     version of (LayerVersion's LayerName); an `Id` only when its stem is the whole kind (ReplicationGroupId)."""
@@ -143,7 +143,7 @@ def generate(schemas: Path) -> dict[str, dict[str, object]]:
         properties = schema.get("properties", {})
         candidates = [name for name in (f"{kind}Name", "Name") if name in create_only]
         scoped = _scoped_to_a_parent(schema)
-        candidates += sorted(name for name in create_only if _names_the_resource(kind, name) and name not in scoped)
+        candidates += sorted(name for name in create_only if names_the_resource(kind, name) and name not in scoped)
         for candidate in candidates:
             spec = properties.get(candidate)
             if isinstance(spec, dict) and spec.get("type", "string") == "string":

@@ -17,6 +17,7 @@ from compliance_gate.policies.rules import (
     region,
     small_compute,
     sse_s3,
+    terminate_deny,
 )
 
 STACK = StackContext(name="orders-svc-dev", suffix="dev", account="111111111111", region="us-east-1")
@@ -653,3 +654,29 @@ def test_a_protection_the_schema_switches_on_by_default_must_be_switched_off(res
         "DeletionProtection is not set, and the resource schema's default switches it on: set it off"
     ]
     assert destroyable.check(res(resource_type, DeletionProtection=False), STACK) == []
+
+
+# SDK calls judged by what they create
+
+
+@pytest.mark.parametrize(
+    ("parameters", "ok"),
+    [({"Bucket": "orders-bucket-dev"}, True), ({"Bucket": "orders-bucket"}, False), ({"Bucket": "${Store}"}, True)],
+)
+def test_a_name_an_sdk_call_creates_follows_the_convention(parameters: dict, ok: bool) -> None:
+    context = StackContext(name="s-dev", suffix="dev", resources={"Store": {"Type": "AWS::S3::Bucket"}})
+    custom = Resource("C", "Custom::AWS", {"Create": call("S3", "createBucket", parameters)})
+    assert (naming.check(custom, context) == []) is ok
+
+
+def test_a_role_an_sdk_call_opens_to_another_account_is_refused() -> None:
+    trust = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "222222222222"}, "Action": "sts:AssumeRole"}]}
+    created = call("IAM", "createRole", {"RoleName": "x-role-dev", "AssumeRolePolicyDocument": json.dumps(trust)})
+    assert terminate_deny.check(res("Custom::AWS", Create=created), STACK) == [
+        "the custom resource's Create call (IAM createRole) lets 222222222222 assume a role outside the template, "
+        "where no policy of its stack can deny ec2:TerminateInstances: define the role as an AWS::IAM::Role with "
+        "the deny"
+    ]
+    trust["Statement"][0]["Principal"] = {"Service": "lambda.amazonaws.com"}
+    own = call("IAM", "createRole", {"RoleName": "x-role-dev", "AssumeRolePolicyDocument": json.dumps(trust)})
+    assert terminate_deny.check(res("Custom::AWS", Create=own), STACK) == []

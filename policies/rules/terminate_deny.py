@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from compliance_gate.policies.cfn_values import OWN_ACCOUNT, as_list, ref_target, text
 from compliance_gate.policies.iam_patterns import covers, overlaps
-from compliance_gate.policies.model import Resource, Rule, StackContext
+from compliance_gate.policies.model import CUSTOM_RESOURCES, Resource, Rule, StackContext
+from compliance_gate.policies.sdk_calls import sdk_calls
 from compliance_gate.policies.trust import admitted
 
 ACTION = "ec2:TerminateInstances"
@@ -57,9 +60,34 @@ def _denies_terminate(statement: dict) -> bool:
     return acts and any(covers(item, EVERY_INSTANCE) for item in resources)
 
 
+def _calls(resource: Resource, stack: StackContext) -> list[str]:
+    """SDK calls that create a role (`createRole`) or change who can assume one (`updateAssumeRolePolicy`):
+    the deny cannot come with the call, so a trust policy admitting another account is refused."""
+    problems = []
+    for call in sdk_calls(resource.type, resource.properties):
+        if call.is_service("iam") and call.action.lower() in ("createrole", "updateassumerolepolicy"):
+            document = call.parameters.get("AssumeRolePolicyDocument") or call.parameters.get("PolicyDocument")
+            if isinstance(document, str):
+                try:
+                    document = json.loads(document)
+                except ValueError:
+                    document = None
+            if not isinstance(document, dict):
+                problems.append(f"{call.label}: its trust policy cannot be read, so who can assume the role is unknown")
+                continue
+            own = {OWN_ACCOUNT, stack.account}
+            foreign = {caller for caller in admitted(document, stack.resources) if caller not in own}
+            if foreign:
+                problems.append(
+                    f"{call.label} lets {', '.join(sorted(foreign))} assume a role outside the template, where no "
+                    f"policy of its stack can deny {ACTION}: define the role as an AWS::IAM::Role with the deny"
+                )
+    return problems
+
+
 def check(resource: Resource, stack: StackContext) -> list[str]:
     if resource.type != "AWS::IAM::Role":
-        return []  # attached policies are read from their role's check
+        return _calls(resource, stack)  # attached policies are read from their role's check
     foreign = foreign_principals(resource, stack)
     if not foreign:
         return []
@@ -86,5 +114,5 @@ RULE = Rule(
         "{Effect: Deny, Action: ec2:TerminateInstances, Resource: '*'} and no condition."
     ),
     check=check,
-    resource_types=frozenset({"AWS::IAM::Role"}),
+    resource_types=frozenset({"AWS::IAM::Role", *CUSTOM_RESOURCES}),
 )
