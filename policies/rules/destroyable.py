@@ -161,7 +161,7 @@ def _protections(resource: Resource) -> list[str]:
     (whatever their value's shape), a load balancer's deletion_protection.enabled attribute, and, for a
     type the schemas do not know, any property named like a protection."""
     paths = protection_paths(resource.type)
-    if resource.type in STACK_TYPES_WITH_PROTECTION:
+    if resource.type == STACK_TYPE:  # the stack itself (the gate's pseudo-resource): its TerminationProtection
         paths = [*paths, "TerminationProtection"]
     found = [
         (location, value)
@@ -187,10 +187,6 @@ def _protections(resource: Resource) -> list[str]:
         ):
             problems.append(f"LoadBalancerAttributes[{index}] enables deletion_protection.enabled")
     return problems
-
-
-STACK_TYPES_WITH_PROTECTION = frozenset({STACK_TYPE})
-"""The stack itself (the gate's pseudo-resource): its TerminationProtection."""
 
 
 def check(resource: Resource, stack: StackContext) -> list[str]:

@@ -31,7 +31,7 @@ REFERENCE_WORDS = frozenset(
     {
         *("arn", "id", "name", "path", "url", "uri", "region", "helper", "program", "provider", "type", "mode"),
         *("file", "store", "source", "method", "length", "version", "enabled", "rotation", "policy", "kind"),
-        *("expiry", "expiration", "validity", "units", "ttl", "header", "location", "key", "param", "parameter"),
+        *("expiry", "expiration", "validity", "units", "ttl", "header", "location", "param", "parameter"),
         *("required", "stdin", "env", "endpoint", "format", "count", "age", "duration", "lifetime", "template"),
     }
 )
@@ -79,10 +79,10 @@ def named_like_a_credential(name: str) -> bool:
     """A name whose words say credential (`DB_PASSWORD`, `dbPwd`, `OAuthToken`, `api-key`) and whose last
     word does not make it a reference to one (`SECRET_ARN`, `passwordLength`)."""
     words = _words(name)
-    if not words or (words[-1] in REFERENCE_WORDS and words[-1] not in ("key",)):
-        return False
-    if words[-1] == "key":
+    if words[-1:] == ["key"]:  # a key is a credential only as an API, access, private or secret key
         return len(words) > 1 and (words[-2], "key") in CREDENTIAL_PAIRS
+    if not words or words[-1] in REFERENCE_WORDS:
+        return False
     return any(word in CREDENTIAL_WORDS or word.startswith("passw") for word in words) or any(
         pair in CREDENTIAL_PAIRS for pair in pairwise(words)
     )
