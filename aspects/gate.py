@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -17,7 +17,7 @@ from compliance_gate.aspects.report import write_reports
 from compliance_gate.aspects.rule_aspects import CatalogAspect
 from compliance_gate.policies.catalog import RULES
 from compliance_gate.policies.evaluation import FAIL, Evaluator, Result
-from compliance_gate.policies.model import DEFAULT_REGION, Rule
+from compliance_gate.policies.model import DEFAULT_REGION, Resource, Rule
 
 _ANNOTATIONS_IN_REPORT = "@aws-cdk/core:annotationsInValidationReport"
 GATE_CONTEXT = {
@@ -48,6 +48,9 @@ class GateRun:
     annotated_messages: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     """What the Aspect said of each (construct path, rule) it annotated."""
     paths: ConstructPaths = field(default_factory=ConstructPaths)
+    passed: dict[str, tuple[Resource, list[Result]]] = field(default_factory=dict)
+    """Resources the Aspects passed, by construct path, with their verdicts (the plugin takes them for a
+    resource the synthesized template shows unchanged)."""
     results: list[Result] = field(default_factory=list)
     report_paths: list[Path] = field(default_factory=list)
     completed: bool = False
@@ -64,6 +67,13 @@ class GateRun:
         self.annotated.add((result.path, result.rule_id))
         self.annotated_messages[(result.path, result.rule_id)] = result.messages
         return self.describe(result, with_path=False)
+
+    def known(self, resource: Resource) -> list[Result] | None:
+        """The Aspects' verdicts on this resource, if they judged it exactly as the template has it."""
+        earlier = self.passed.get(resource.path)
+        if earlier is None or replace(earlier[0], logical_id=resource.logical_id) != resource:
+            return None
+        return earlier[1]
 
     def record(self, results: list[Result]) -> list[Result]:
         """Keep the plugin's results, write the reports, return the violations still to be reported."""

@@ -23,6 +23,7 @@ CloudFormation spells them, so messages read the same at every enforcement point
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -98,7 +99,10 @@ class RuleAspect:
         """Judge; only a resource that fails is worth reading its logical ID and acknowledgements for (and is
         judged again with them: a rule that finds other resources by this one's logical ID then sees them)."""
         evaluator, context = self._evaluator, model.context
-        if not any(result.status == FAIL for result in evaluator.resource(resource, context)):
+        results = evaluator.resource(resource, context)
+        if not any(result.status == FAIL for result in results):
+            if self._run is not None and _verdict_travels(resource):
+                self._run.passed[resource.path] = (resource, results)
             return
         if resource.type == STACK_TYPE and resource.logical_id == context.name:
             acknowledgements = read(context.metadata, context.path)
@@ -114,6 +118,30 @@ class RuleAspect:
         if self._run is not None:
             return self._run.annotation(result)
         return describe(next(rule for rule in self.rules if rule.id == result.rule_id), result, with_path=False)
+
+
+_ON_OTHER_RESOURCES = frozenset(
+    {
+        "AWS::S3::Bucket",
+        "AWS::Backup::BackupVault",
+        "AWS::CodePipeline::Pipeline",
+        "AWS::CodeBuild::Project",
+        "AWS::IAM::Role",
+        STACK_TYPE,
+    }
+)
+"""Types whose verdicts depend on other resources' properties (which the Aspects read only as the stack
+had them when visited) or on nested templates (which only the plugin reads)."""
+
+
+def _verdict_travels(resource: Resource) -> bool:
+    """Whether a pass holds for the same resource in the synthesized template: it depends on nothing the
+    Aspects read otherwise than the plugin (other resources' properties, mappings, nested templates)."""
+    return (
+        resource.type not in _ON_OTHER_RESOURCES
+        and not resource.type.startswith("Custom::")
+        and "Fn::FindInMap" not in json.dumps(resource.properties, default=str)
+    )
 
 
 class CatalogAspect(RuleAspect):

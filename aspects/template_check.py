@@ -33,7 +33,7 @@ def judge_template(
         for name, parameter in sections["parameters"].items()
     }
     context = replace(context, **{**sections, "parameters": parameters, "transforms": sections["transforms"] + refusal})
-    results = run.evaluator.template(template, context, str(template_path))
+    results = run.evaluator.template(template, context, str(template_path), known=run.known)
     for logical_id, body in context.resources.items():
         nested_file = nested(template_path, logical_id, body) if body.get("Type") == STACK_TYPE else None
         if nested_file is not None:

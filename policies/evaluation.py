@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from compliance_gate.policies.acknowledgement_records import Acknowledgement, read
@@ -13,6 +13,8 @@ from compliance_gate.policies.deploy_time import Undecidable, Variant, variants
 from compliance_gate.policies.model import Resource, Rule, StackContext
 
 PASS, FAIL, ACKNOWLEDGED, NOT_APPLICABLE, EXEMPT = "pass", "fail", "acknowledged", "not_applicable", "exempt"
+Known = Callable[[Resource], "list[Result] | None"]
+"""Verdicts reached before on a resource (the Aspects'), if they hold for it as given."""
 STATUSES = (PASS, FAIL, ACKNOWLEDGED, NOT_APPLICABLE, EXEMPT)
 
 
@@ -57,12 +59,19 @@ class Evaluator:
         choices = _Variants(resource, stack)
         return [self._verdict(rule, resource, stack, by_rule.get(rule.id), template, choices) for rule in self.rules]
 
-    def template(self, template: Mapping[str, Any], stack: StackContext, path: str = "") -> list[Result]:
+    def template(
+        self, template: Mapping[str, Any], stack: StackContext, path: str = "", known: Known | None = None
+    ) -> list[Result]:
         """Every rule over every resource of a template, and over the stack itself (a nested stack's too: its
-        parameters' defaults, its sections, its own Transform)."""
+        parameters' defaults, its sections, its own Transform). `known`: verdicts already reached on a
+        resource exactly as the template has it, taken instead of judging it again."""
         results = self.stack(template, stack, path)
         for logical_id, body in (template.get("Resources") or {}).items():
             resource = Resource.from_template(logical_id, body)
+            earlier = known(resource) if known else None
+            if earlier is not None:
+                results += [replace(result, logical_id=logical_id, template=path) for result in earlier]
+                continue
             acknowledged = read(body.get("Metadata"), resource.path, (stack.path, logical_id))
             results += self.resource(resource, stack, acknowledged, path)
         return results

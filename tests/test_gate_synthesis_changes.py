@@ -43,3 +43,47 @@ def test_a_resource_added_after_the_tree_check_is_judged_by_the_plugin(tmp_path:
     assert ("late-stack-dev/Late", "CMP001") in failed  # the plugin's verdict on the synthesized template
     assert ("late-stack-dev/Early/Resource", "CMP001") in failed
     assert {path for path, rule in run.annotated if rule == "CMP001"} == {"late-stack-dev/Early/Resource"}
+
+
+def _queues_app(tmp_path: Path, reuse: bool) -> tuple[list, list[str]]:
+    """Queues and a log group, one queue broken by an override the Aspects cannot see; the plugin's results
+    and the construct paths whose verdicts it took from the Aspects."""
+    from aws_cdk import aws_logs as logs
+    from aws_cdk import aws_sqs as sqs
+
+    app = cdk.App(context=context(**{"aws:cdk:enable-path-metadata": True}), outdir=str(tmp_path))
+    stack = cdk.Stack(app, "reuse-stack-dev", env=ENV)
+    for name in ("orders", "billing"):
+        sqs.Queue(stack, name, queue_name=f"{name}-queue-dev", removal_policy=cdk.RemovalPolicy.DESTROY)
+    logs.LogGroup(stack, "Logs", log_group_name="orders-logs-dev", removal_policy=cdk.RemovalPolicy.DESTROY)
+    overridden = sqs.Queue(stack, "Overridden", queue_name="late-queue-dev", removal_policy=cdk.RemovalPolicy.DESTROY)
+    overridden.node.default_child.add_property_override("QueueName", "late-queue")
+    run = apply_gate(app, suffix="dev")
+    taken: list[str] = []
+    known = run.known
+
+    def counted(resource):
+        found = known(resource) if reuse else None
+        if found is not None:
+            taken.append(resource.path)
+        return found
+
+    run.known = counted
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    return sorted((r.rule_id, r.logical_id, r.status, r.messages, r.template) for r in run.results), taken
+
+
+def test_the_plugin_takes_the_aspects_passes_only_for_resources_the_template_shows_unchanged(tmp_path: Path) -> None:
+    reused, taken = _queues_app(tmp_path / "reused", reuse=True)
+    judged, _ = _queues_app(tmp_path / "judged", reuse=False)
+    strip = [(rule, logical, status, messages) for rule, logical, status, messages, _ in reused]
+    assert strip == [(rule, logical, status, messages) for rule, logical, status, messages, _ in judged]
+    assert set(taken) == {
+        "reuse-stack-dev/orders/Resource",
+        "reuse-stack-dev/billing/Resource",
+        "reuse-stack-dev/Logs/Resource",
+    }
+    assert ("CMP005", "fail") in {
+        (rule, status) for rule, logical, status, _, _ in reused if logical.startswith("Overridden")
+    }
