@@ -282,7 +282,10 @@ class _StackModel:
         if properties is None:
             return None
         resource_type = _type(node)
-        values = self.stack.resolve({"Properties": properties, "Options": node.cfn_options})
+        if _holds_tokens(properties):
+            values = self.stack.resolve({"Properties": properties, "Options": node.cfn_options})
+        else:  # nothing to resolve but the options: the properties need not travel to Node and back
+            values = {"Properties": properties, **self.stack.resolve({"Options": node.cfn_options})}
         options = values.get("Options") or {}
         return Resource(
             logical_id="",
@@ -292,6 +295,21 @@ class _StackModel:
             update_replace_policy=_policy(options.get("updateReplacePolicy")),
             path=path,
         )
+
+
+_TOKEN_MARKS = ("${Token[", "#{Token[")
+_NUMBER_TOKENS = 1e280
+"""CDK encodes a token as a string with one of these marks, or as a number of enormous magnitude."""
+
+
+def _holds_tokens(value: Any) -> bool:
+    if isinstance(value, str):
+        return any(mark in value for mark in _TOKEN_MARKS)
+    if isinstance(value, dict):
+        return any(_holds_tokens(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_holds_tokens(item) for item in value)
+    return isinstance(value, float) and abs(value) > _NUMBER_TOKENS
 
 
 _FOLLOWED = frozenset(
