@@ -38,7 +38,14 @@ from compliance_gate.policies.assembly import account_and_region
 from compliance_gate.policies.catalog import RULES, RULES_BY_ID
 from compliance_gate.policies.cfn_values import as_list
 from compliance_gate.policies.evaluation import FAIL, Evaluator, Result
-from compliance_gate.policies.model import DEFAULT_REGION, STACK_TYPE, Resource, Rule, StackContext
+from compliance_gate.policies.model import (
+    DEFAULT_REGION,
+    STACK_TYPE,
+    Resource,
+    Rule,
+    StackContext,
+    is_custom_resource,
+)
 from compliance_gate.policies.rules.destroyable import AUTO_DELETE
 from compliance_gate.policies.schema_facts import cloudformation_name
 
@@ -139,7 +146,7 @@ def _verdict_travels(resource: Resource) -> bool:
     Aspects read otherwise than the plugin (other resources' properties, mappings, nested templates)."""
     return (
         resource.type not in _ON_OTHER_RESOURCES
-        and not resource.type.startswith("Custom::")
+        and not is_custom_resource(resource.type)
         and "Fn::FindInMap" not in json.dumps(resource.properties, default=str)
     )
 

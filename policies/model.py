@@ -108,6 +108,10 @@ CUSTOM_RESOURCES = frozenset({"Custom::*", "AWS::CloudFormation::CustomResource"
 """Custom resources' types: their SDK calls (policies.sdk_calls) are judged like resources."""
 
 
+def is_custom_resource(resource_type: str) -> bool:
+    return resource_type.startswith("Custom::") or resource_type == "AWS::CloudFormation::CustomResource"
+
+
 @cache
 def _wildcards(resource_types: frozenset[str]) -> tuple[str, ...]:
     return tuple(pattern for pattern in resource_types if "*" in pattern)

@@ -16,6 +16,7 @@ from typing import Any
 
 from compliance_gate.policies.cfn_values import text
 from compliance_gate.policies.deploy_time import is_unknown
+from compliance_gate.policies.model import is_custom_resource
 
 PHASES = ("Create", "Update")
 """The calls that make or change something (Delete's undo what they did)."""
@@ -43,7 +44,7 @@ class SdkCall:
 
 def sdk_calls(resource_type: str, properties: Mapping[str, Any]) -> list[SdkCall]:
     """The Create and Update calls of a custom resource; none for other types."""
-    if not (resource_type.startswith("Custom::") or resource_type == "AWS::CloudFormation::CustomResource"):
+    if not is_custom_resource(resource_type):
         return []
     found = []
     for phase in PHASES:

@@ -23,7 +23,8 @@ from compliance_gate.policies.cfn_values import OWN_ACCOUNT, as_list, ref_target
 ANYONE = "*"
 _ACCOUNT_IN_ARN = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:(\d{12}|\$\{AWS::AccountId\}):")
 _IDENTITY_TYPES = frozenset({"AWS::IAM::Role", "AWS::IAM::User"})
-_NARROWING_KEYS = {"aws:principalaccount": "account", "aws:principalarn": "arn"}
+_NARROWING_KEYS = ("aws:principalaccount", "aws:principalarn")
+"""Condition keys naming the caller's account, or its ARN (which names the account)."""
 _POSITIVE_OPERATORS = re.compile(r"^(ForAnyValue:|ForAllValues:)?(StringEquals|StringLike|ArnEquals|ArnLike)$")
 
 
@@ -120,19 +121,10 @@ def _narrowing(condition: Any, local: Mapping[str, Any]) -> set[str] | None:
     """The accounts conditions on the caller's own identity leave (`aws:PrincipalAccount`,
     `aws:PrincipalArn`); None where no such condition narrows the statement."""
     result: set[str] | None = None
-    for key, kind in _NARROWING_KEYS.items():
+    for key in _NARROWING_KEYS:
         values = _condition_values(condition, key)
         if values is None:
             continue
-        accounts = {account_of(value, local) if kind == "arn" else _account_value(value) for value in values}
+        accounts = {account_of(value, local) for value in values}
         result = accounts if result is None else result & accounts
     return result
-
-
-def _account_value(value: Any) -> str:
-    if isinstance(value, dict) and value.get("Ref") == "AWS::AccountId":
-        return OWN_ACCOUNT
-    literal = text(value) if ref_target(value) is None else None
-    if literal is not None and re.fullmatch(r"\d{12}|\$\{AWS::AccountId\}", literal):
-        return literal
-    return f"an account the gate cannot read ({value!r})"

@@ -7,7 +7,7 @@ from typing import Any
 
 from compliance_gate.policies.cfn_values import as_list, is_true, policy_documents, ref_target, text, walk
 from compliance_gate.policies.iam_patterns import actions_overlap, covers
-from compliance_gate.policies.model import STACK_TYPE, Resource, Rule, StackContext
+from compliance_gate.policies.model import STACK_TYPE, Resource, Rule, StackContext, is_custom_resource
 from compliance_gate.policies.schema_facts import (
     PROTECTION_NAME,
     known_type,
@@ -169,7 +169,7 @@ def _protections(resource: Resource) -> list[str]:
         if not any(path.startswith(f"{other}.") for other in paths)  # an object judged as a whole
         for location, value in values_at(resource.properties, path)
     ]
-    if not known_type(resource.type) and not resource.type.startswith("Custom::"):
+    if not known_type(resource.type) and not is_custom_resource(resource.type):
         found += [
             (location, value) for location, key, value in walk(resource.properties) if PROTECTION_NAME.search(key)
         ]

@@ -44,8 +44,9 @@ MIN_SECRET_LENGTH = 8
 password, `s://u:p@h`, has 9 characters)."""
 MIN_NAMED_SECRET_LENGTH = 3
 """A value named like a credential, shorter than this, is a placeholder or a flag, not a secret."""
+DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:[^}]*\}\}")
 _NOT_A_SECRET = (
-    re.compile(r"\{\{resolve:[^}]*\}\}"),  # a dynamic reference
+    DYNAMIC_REFERENCE,
     re.compile(r"arn:[a-z-]+:[a-z0-9-]*:.*"),  # an ARN (a Secrets Manager secret's among them)
     re.compile(r"https?://[^\s:@/]+(?::\d+)?(/\S*)?"),  # an endpoint URL without a user and password
     re.compile(r"P(?:\d+[YMWD])*(?:T(?:\d+[HMS])+)?|\d+(?:\.\d+)?\s*[a-zA-Z]{0,8}"),  # a duration or number
@@ -134,7 +135,7 @@ def _schema_credentials(resource: Resource) -> list[str]:
         and not is_unknown(value)
         and is_literal(value)
         and not isinstance(value, bool)
-        and any(not _NOT_A_SECRET[0].fullmatch(item) for item in strings(value) or [str(value)])
+        and any(not DYNAMIC_REFERENCE.fullmatch(item) for item in strings(value) or [str(value)])
     ]
 
 
