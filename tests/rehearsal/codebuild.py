@@ -37,28 +37,6 @@ ENDS_BUILD = {"install", "pre_build"}
 _CONTAINER_PATHS = re.compile(r"(?<=[\s\"'=@>])/(tmp|root|usr/local/bin)/")
 
 
-def resolve(value: Any, refs: Mapping[str, Any], attributes: Callable[[str, str], str]) -> Any:
-    """A template value with the intrinsic functions a project uses evaluated (Ref, GetAtt, Join, Select, Split)."""
-    if isinstance(value, list):
-        return [resolve(item, refs, attributes) for item in value]
-    if not isinstance(value, dict):
-        return value
-    if "Ref" in value:
-        return refs[value["Ref"]]
-    if "Fn::GetAtt" in value:
-        return attributes(*value["Fn::GetAtt"])
-    if "Fn::Join" in value:
-        separator, items = value["Fn::Join"]
-        return separator.join(str(resolve(item, refs, attributes)) for item in items)
-    if "Fn::Select" in value:
-        index, items = value["Fn::Select"]
-        return resolve(items, refs, attributes)[int(index)]
-    if "Fn::Split" in value:
-        separator, text = value["Fn::Split"]
-        return resolve(text, refs, attributes).split(separator)
-    return {key: resolve(item, refs, attributes) for key, item in value.items()}
-
-
 @dataclass
 class Project:
     name: str
@@ -67,11 +45,9 @@ class Project:
     custom_image: bool
 
     @classmethod
-    def from_template(
-        cls, template: dict[str, Any], logical_id: str, refs: Mapping[str, Any], attributes: Callable[[str, str], str]
-    ) -> Project:
-        properties = template["Resources"][logical_id]["Properties"]
-        properties = {key: resolve(properties[key], refs, attributes) for key in ("Name", "Source", "Environment")}
+    def from_template(cls, properties: dict[str, Any], resolve: Callable[[Any], Any]) -> Project:
+        """The project a template's properties describe, its values resolved with `resolve`."""
+        properties = {key: resolve(properties[key]) for key in ("Name", "Source", "Environment")}
         environment = properties["Environment"]
         return cls(
             name=properties["Name"],

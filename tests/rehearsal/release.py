@@ -30,21 +30,14 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.responses import BaseResponse
 from moto.server import ThreadedMotoServer
 
-from tests.rehearsal.aws import REGION, CodeDeployEngine
+from tests.rehearsal.aws import CodeDeployEngine
 from tests.rehearsal.codebuild import Build, Project, Sandbox
+from tests.rehearsal.iam import Authorizer, evaluated, roles_of, service_may_assume
+from tests.rehearsal.templates import REGION, Stack, load_stacks
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_APP = ROOT / "sample-app"
 WAIT_HANDLE_URL = "https://cloudformation-waitcondition-us-east-1.s3.amazonaws.com/arn%3Aaws%3Acloudformation/handle?X-Amz-Signature=rehearsal"
-_ARNS = {
-    "AWS::ECR::Repository": ("RepositoryName", "arn:aws:ecr:{region}:{account}:repository/{name}"),
-    "AWS::IAM::Role": ("RoleName", "arn:aws:iam::{account}:role/{name}"),
-    "AWS::CodeBuild::ReportGroup": ("Name", "arn:aws:codebuild:{region}:{account}:report-group/{name}"),
-    "AWS::CodeBuild::Project": ("Name", "arn:aws:codebuild:{region}:{account}:project/{name}"),
-    "AWS::CodeDeploy::Application": ("ApplicationName", ""),
-    "AWS::S3::Bucket": ("BucketName", "arn:aws:s3:::{name}"),
-}
-"""How the rehearsal answers Ref (the name) and GetAtt Arn for the resource types the projects refer to."""
 Edit = Callable[[str, dict[str, Any]], dict[str, Any]]
 """A change to a project's buildspec (by project name), to rehearse what a defect would do."""
 _VARIABLE = re.compile(r"#\{([^.}]+)\.([^}]+)\}")
@@ -109,54 +102,11 @@ def moto_server(timeline: Timeline) -> Iterator[str]:
         BaseResponse.call_action = original
 
 
-class Stack:
-    """One synthesized stack: its template, account, and the values its Refs and GetAtts take."""
-
-    def __init__(self, cdk_out: Path, artifact: dict[str, Any], name: str) -> None:
-        self.name = name
-        self.account = artifact["environment"].split("/")[2]
-        self.template = json.loads((cdk_out / artifact["properties"]["templateFile"]).read_text())
-        self.resources = self.template["Resources"]
-        self.physical: dict[str, str] = {}
-
-    def of_type(self, resource_type: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        for logical_id, resource in self.resources.items():
-            if resource["Type"] == resource_type:
-                yield logical_id, resource.get("Properties", {})
-
-    def ref(self, logical_id: str) -> str:
-        pseudo = {
-            "AWS::URLSuffix": "amazonaws.com",
-            "AWS::Region": REGION,
-            "AWS::AccountId": self.account,
-            "AWS::Partition": "aws",
-        }
-        if logical_id in pseudo:
-            return pseudo[logical_id]
-        if logical_id in self.physical:
-            return self.physical[logical_id]
-        resource = self.resources[logical_id]
-        return resource["Properties"][_ARNS[resource["Type"]][0]]
-
-    def attribute(self, logical_id: str, attribute: str) -> str:
-        resource_type = self.resources[logical_id]["Type"]
-        if attribute != "Arn" or not _ARNS.get(resource_type, ("", ""))[1]:
-            raise KeyError(f"the rehearsal does not know {resource_type}.{attribute} ({logical_id})")
-        return _ARNS[resource_type][1].format(region=REGION, account=self.account, name=self.ref(logical_id))
-
-    def project(self, logical_id: str, edit: Edit) -> Project:
-        project = Project.from_template(self.template, logical_id, _Refs(self), self.attribute)
-        project.spec = edit(project.name, project.spec)
-        return project
-
-
-class _Refs(dict):
-    def __init__(self, stack: Stack) -> None:
-        super().__init__()
-        self.stack = stack
-
-    def __missing__(self, key: str) -> str:
-        return self.stack.ref(key)
+def project(stack: Stack, logical_id: str, edit: Edit) -> Project:
+    """A CodeBuild project of the stack, its buildspec changed by `edit`."""
+    found = Project.from_template(stack.resources[logical_id]["Properties"], stack.resolve)
+    found.spec = edit(found.name, found.spec)
+    return found
 
 
 class FirstRelease:
@@ -165,12 +115,9 @@ class FirstRelease:
     def __init__(
         self, cdk_out: Path, root: Path, endpoint: str, timeline: Timeline, edit: Edit = lambda name, spec: spec
     ) -> None:
-        manifest = json.loads((cdk_out / "manifest.json").read_text())
-        artifacts = manifest["artifacts"]
-        self.order = _deploy_order(
-            {name: a for name, a in artifacts.items() if a["type"] == "aws:cloudformation:stack"}
-        )
-        self.stacks = {name: Stack(cdk_out, artifacts[name], name) for name in self.order}
+        self.stacks = load_stacks(cdk_out)
+        self.order = list(self.stacks)
+        self.iam = Authorizer(roles_of(list(self.stacks.values())))
         self.endpoint, self.timeline, self.edit = endpoint, timeline, edit
         self.sandbox = Sandbox(root, endpoint)
         (root / "empty").mkdir(exist_ok=True)
@@ -198,19 +145,22 @@ class FirstRelease:
         return session.client(service, endpoint_url=self.endpoint)
 
     def role_credentials(self, stack: Stack, project_id: str) -> dict[str, str]:
-        """What CodeBuild gives a build: the project's service role's credentials."""
-        role = self.resources_role(stack, project_id)
-        session = self.session(stack.account, role).get_credentials()
+        """What CodeBuild gives a build: the project's service role's credentials (its trust policy
+        must let CodeBuild assume it)."""
+        role = stack.resolve(stack.resources[project_id]["Properties"]["ServiceRole"])
+        service_may_assume(self.iam.roles[role], "codebuild.amazonaws.com")
+        session = self.session(stack.account, role.rsplit("/", 1)[1]).get_credentials()
         return {
             "AWS_ACCESS_KEY_ID": session.access_key,
             "AWS_SECRET_ACCESS_KEY": session.secret_key,
             "AWS_SESSION_TOKEN": session.token,
         }
 
-    @staticmethod
-    def resources_role(stack: Stack, project_id: str) -> str:
-        role = stack.resources[project_id]["Properties"]["ServiceRole"]
-        return stack.ref(role["Fn::GetAtt"][0]) if isinstance(role, dict) else role.rsplit("/", 1)[1]
+    def play(self, approve: bool = True) -> None:
+        """`make deploy`, then the sample application's first run, with IAM evaluated throughout."""
+        with evaluated(self.iam):
+            self.deploy()
+            self.run_pipeline(approve=approve)
 
     # --- make deploy --------------------------------------------------------------------------
 
@@ -267,7 +217,7 @@ class FirstRelease:
         (project_id,) = [logical_id for logical_id, _ in stack.of_type("AWS::CodeBuild::Project")]
         self.timeline.stage = "image bootstrap"
         self.builds["bootstrap"] = self.sandbox.run(
-            stack.project(project_id, self.edit),
+            project(stack, project_id, self.edit),
             source=self.sandbox.root / "empty",  # no source: the build starts in an empty directory
             credentials=self.role_credentials(stack, project_id),
             variables={"WAIT_HANDLE_URL": WAIT_HANDLE_URL},
@@ -315,29 +265,15 @@ class FirstRelease:
             entry["name"]: _VARIABLE.sub(lambda m: self.exported[m.group(1)][m.group(2)], entry["value"])
             for entry in json.loads(action["Configuration"].get("EnvironmentVariables", "[]"))
         }
-        project = stack.project(project_id, self.edit)
         with CodeDeployEngine(stack.account, ["InProgress", "Succeeded"]):
             build = self.sandbox.run(
-                project, source=source, credentials=self.role_credentials(stack, project_id), variables=variables
+                project(stack, project_id, self.edit),
+                source=source,
+                credentials=self.role_credentials(stack, project_id),
+                variables=variables,
             )
         self.builds[action["Name"]] = build
         return build
-
-
-def _deploy_order(stacks: dict[str, dict[str, Any]]) -> list[str]:
-    """The CDK CLI's order for `deploy --all`: every stack after the stacks it depends on."""
-    order: list[str] = []
-
-    def visit(name: str) -> None:
-        if name in order or name not in stacks:
-            return
-        for dependency in stacks[name].get("dependencies", []):
-            visit(dependency)
-        order.append(name)
-
-    for name in sorted(stacks):
-        visit(name)
-    return order
 
 
 def main(argv: list[str]) -> int:
@@ -349,8 +285,7 @@ def main(argv: list[str]) -> int:
     timeline = Timeline()
     with tempfile.TemporaryDirectory() as root, moto_server(timeline) as endpoint:
         release = FirstRelease(cdk_out, Path(root), endpoint, timeline)
-        release.deploy()
-        release.run_pipeline()
+        release.play()
     print("\n".join(timeline.lines()))
     failed = [name for name, build in release.builds.items() if not build.succeeded]
     for name in failed:

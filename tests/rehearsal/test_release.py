@@ -36,8 +36,7 @@ def rehearse(cdk_out: Path, root: Path, edit: Any = None) -> Iterator[tuple[Firs
     timeline = Timeline()
     with moto_server(timeline) as endpoint:
         release = FirstRelease(cdk_out, root, endpoint, timeline, **({"edit": edit} if edit else {}))
-        release.deploy()
-        release.run_pipeline()
+        release.play()
         yield release, timeline
 
 
