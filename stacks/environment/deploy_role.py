@@ -22,7 +22,7 @@ class DeployRole(Construct):
     before the pipeline stack creates the deploy project role.
 
     It may register task definitions of the service's family, pass exactly the service's task and
-    execution roles to ECS, and create and read deployments of the service's deployment group
+    execution roles to ECS, and create, read and stop deployments of the service's deployment group
     (with the revision and configuration reads CreateDeployment depends on). Its own inline policy
     denies ec2:TerminateInstances, whatever is attached later.
     """
@@ -87,7 +87,8 @@ def _statements(service: BlueGreenService, deployment: BlueGreenDeployment) -> l
             conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
         ),
         iam.PolicyStatement(
-            actions=["codedeploy:CreateDeployment", "codedeploy:GetDeployment"],
+            # StopDeployment: deploy.py stops (and rolls back) a deployment that outlives its wait.
+            actions=["codedeploy:CreateDeployment", "codedeploy:GetDeployment", "codedeploy:StopDeployment"],
             resources=[group.deployment_group_arn],
         ),
         iam.PolicyStatement(

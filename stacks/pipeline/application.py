@@ -27,6 +27,11 @@ from stacks.pipeline.storage import PipelineBuckets
 DEPLOY_MARGIN_MINUTES = 60
 """Time a deployment may take besides the bounded wait before the blue tasks stop: traffic shifting
 (at most a 15-minute canary), the smoke-test hook and CodeDeploy's own steps."""
+STOP_WAIT_MINUTES = 5
+"""How long deploy.py waits for a timed-out deployment to stop and roll back."""
+SETUP_MINUTES = 10
+"""The deploy build's own time besides the waits: provisioning, pip install, AssumeRole, registering the
+task definition, the last poll and tagging the image. The project's timeout is the sum of all three."""
 
 
 class ApplicationPipeline(Construct):
@@ -179,7 +184,7 @@ class ApplicationPipeline(Construct):
     def _deploy_project(self, env: Environment) -> BuildProject:
         app, names = self._app.name, self._names
         deploy_role_arn = role_arn(self, account=env.account, role_name=names.deploy_role(app, env.name))
-        timeout_minutes = env.termination_wait_minutes + DEPLOY_MARGIN_MINUTES
+        wait_minutes = env.termination_wait_minutes + DEPLOY_MARGIN_MINUTES
         deploy = self._project(
             f"Deploy{env.name.capitalize()}",
             "deploy",
@@ -187,7 +192,7 @@ class ApplicationPipeline(Construct):
             role_name=names.deploy_project_role(app, env.name),
             description=f"Deploys {app} to {env.name} ({env.account}) through its deploy role and CodeDeploy",
             build_spec=buildspecs.deploy_spec(),
-            timeout=cdk.Duration.minutes(timeout_minutes),
+            timeout=cdk.Duration.minutes(wait_minutes + STOP_WAIT_MINUTES + SETUP_MINUTES),
             environment_variables={
                 "APP_NAME": app,
                 "TARGET_ENVIRONMENT": env.name,
@@ -195,8 +200,10 @@ class ApplicationPipeline(Construct):
                 "EXTERNAL_ID": names.external_id(env.name),
                 "CODEDEPLOY_APPLICATION": names.codedeploy_application(app, env.name),
                 "DEPLOYMENT_GROUP": names.deployment_group(app, env.name),
-                # The script gives up first, so the failure names the deployment instead of a killed build.
-                "DEPLOY_TIMEOUT_SECONDS": str((timeout_minutes - 5) * 60),
+                # The script gives up and stops the deployment before the project's timeout kills the build,
+                # so the failure names the deployment and nothing is left running.
+                "DEPLOY_TIMEOUT_SECONDS": str(wait_minutes * 60),
+                "DEPLOY_STOP_WAIT_SECONDS": str(STOP_WAIT_MINUTES * 60),
                 "TASK_FAMILY": names.task_family(app, env.name),
                 "EXECUTION_ROLE_ARN": role_arn(
                     self, account=env.account, role_name=names.task_execution_role(app, env.name)

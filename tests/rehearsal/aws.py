@@ -22,12 +22,14 @@ import boto3
 import botocore.exceptions
 from moto.codedeploy.models import codedeploy_backends
 from moto.codedeploy.responses import CodeDeployResponse
+from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 
 REGION = "us-east-1"
 PIPELINE_ACCOUNT = "123456789012"
 """moto's default account: credentials without an assumed role act in it."""
 TARGET_ACCOUNT = "222222222222"
+ENDED = ("Succeeded", "Failed", "Stopped")
 
 
 def client(service: str, **credentials: str) -> Any:
@@ -98,7 +100,9 @@ class Credentials:
 
 class CodeDeployEngine:
     """Plays CodeDeploy for the deployments of one account: each poll (GetDeployment) moves a
-    deployment one status further along its script; StopDeployment stops and rolls it back."""
+        deployment one status further along its script; StopDeployment moves it one status on too (it
+    went on running while the caller decided), then stops and rolls it back, or answers
+    DeploymentAlreadyCompletedException when that status ended it."""
 
     def __init__(self, account: str, script: list[str]) -> None:
         self.account, self.script = account, list(script)
@@ -113,12 +117,16 @@ class CodeDeployEngine:
         def get_deployment(response: CodeDeployResponse) -> ActionResult:
             engine.backend = response.codedeploy_backend
             deployment = engine.backend.get_deployment(response._get_param("deploymentId"))
-            if engine.script and deployment.status not in ("Succeeded", "Failed", "Stopped"):
+            if engine.script and deployment.status not in ENDED:
                 deployment.status = engine.script.pop(0)
             return engine._original_get(response)
 
         def stop_deployment(response: CodeDeployResponse) -> ActionResult:
             deployment = response.codedeploy_backend.get_deployment(response._get_param("deploymentId"))
+            if engine.script and deployment.status not in ENDED:  # it went on while the caller decided
+                deployment.status = engine.script.pop(0)
+            if deployment.status in ENDED:
+                raise JsonRESTError("DeploymentAlreadyCompletedException", "The deployment is already complete.")
             engine.stops.append(
                 {
                     "deploymentId": deployment.deployment_id,

@@ -18,7 +18,7 @@ import re
 import socket
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,8 +113,20 @@ class FirstRelease:
     """Fresh accounts, `make deploy`, and the sample application's first run through its pipeline."""
 
     def __init__(
-        self, cdk_out: Path, root: Path, endpoint: str, timeline: Timeline, edit: Edit = lambda name, spec: spec
+        self,
+        cdk_out: Path,
+        root: Path,
+        endpoint: str,
+        timeline: Timeline,
+        edit: Edit = lambda name, spec: spec,
+        deployments: Mapping[str, list[str]] = {},
     ) -> None:
+        """`deployments`: what CodeDeploy does with each deploy action's deployment (statuses, one per
+        poll; by action name), a success after one InProgress unless given."""
+        self.deployments = deployments
+        self.engines: dict[str, CodeDeployEngine] = {}
+        self.actions: list[str] = []
+        """The pipeline's actions in the order they ran (a manual approval, when given)."""
         self.stacks = load_stacks(cdk_out)
         self.order = list(self.stacks)
         self.iam = Authorizer(roles_of(list(self.stacks.values())))
@@ -234,6 +246,7 @@ class FirstRelease:
         for stage in pipeline["Stages"]:
             for action in sorted(stage["Actions"], key=lambda a: a.get("RunOrder", 1)):
                 self.timeline.stage = f"{stage['Name']}/{action['Name']}"
+                self.actions.append(action["Name"])
                 provider = action["ActionTypeId"]["Provider"]
                 if provider == "S3":
                     artifacts[action["OutputArtifacts"][0]["Name"]] = SAMPLE_APP
@@ -265,7 +278,8 @@ class FirstRelease:
             entry["name"]: _VARIABLE.sub(lambda m: self.exported[m.group(1)][m.group(2)], entry["value"])
             for entry in json.loads(action["Configuration"].get("EnvironmentVariables", "[]"))
         }
-        with CodeDeployEngine(stack.account, ["InProgress", "Succeeded"]):
+        script = self.deployments.get(action["Name"], ["InProgress", "Succeeded"])
+        with CodeDeployEngine(stack.account, script) as self.engines[action["Name"]]:
             build = self.sandbox.run(
                 project(stack, project_id, self.edit),
                 source=source,

@@ -196,3 +196,34 @@ def test_main_exit_status_and_message(tmp_path: Path, capsys: pytest.CaptureFixt
     with CodeDeployEngine(TARGET_ACCOUNT, ["Succeeded"]):
         assert deploy.main(argv, env=ENV) == 1
     assert "deploy failed: template placeholder ${UNKNOWN} has no value" in capsys.readouterr().err
+
+
+def test_a_deployment_that_completes_as_it_is_being_stopped_succeeds(release: Release) -> None:
+    """Defect 7 of issue 22: CodeDeploy answers DeploymentAlreadyCompletedException, which is not a failure."""
+    polls = 600 // deploy.POLL_SECONDS + 1  # every poll within the wait sees InProgress
+    with CodeDeployEngine(TARGET_ACCOUNT, ["InProgress"] * polls + ["Succeeded"]) as engine:
+        deployment_id = release.run({**ENV, "DEPLOY_TIMEOUT_SECONDS": "600"})
+    assert engine.stops == []
+    assert next(engine.deployments()).status == "Succeeded" and deployment_id
+    assert release.tags() == {"abc123", deployed_tag(release)}
+
+
+def test_a_deployment_that_fails_as_it_is_being_stopped_fails(release: Release) -> None:
+    polls = 600 // deploy.POLL_SECONDS + 1
+    with CodeDeployEngine(TARGET_ACCOUNT, ["InProgress"] * polls + ["Failed"]):
+        with pytest.raises(deploy.DeploymentError, match=r"deployment \S+ failed$"):
+            release.run({**ENV, "DEPLOY_TIMEOUT_SECONDS": "600"})
+    assert release.tags() == {"abc123"}
+
+
+def test_the_deploy_projects_timeout_covers_the_wait_the_stop_and_the_builds_own_steps(system) -> None:
+    """Defect 7 of issue 22: the project's timeout must not kill the build while the script stops a deployment."""
+    template = system.raw("cicd-pipeline-sample-dev")
+    projects = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::CodeBuild::Project"]
+    deploys = [p for p in projects if "-deploy-" in p["Name"]]
+    assert len(deploys) == 3
+    for project in deploys:
+        variables = {v["Name"]: v["Value"] for v in project["Environment"]["EnvironmentVariables"]}
+        wait, stop = int(variables["DEPLOY_TIMEOUT_SECONDS"]), int(variables["DEPLOY_STOP_WAIT_SECONDS"])
+        assert project["TimeoutInMinutes"] * 60 - wait - stop >= 10 * 60, project["Name"]
+        assert stop >= 5 * 60

@@ -32,10 +32,10 @@ def aws() -> Iterator[None]:
         yield
 
 
-def rehearse(cdk_out: Path, root: Path, edit: Any = None) -> Iterator[tuple[FirstRelease, Timeline]]:
+def rehearse(cdk_out: Path, root: Path, edit: Any = None, **options: Any) -> Iterator[tuple[FirstRelease, Timeline]]:
     timeline = Timeline()
     with moto_server(timeline) as endpoint:
-        release = FirstRelease(cdk_out, root, endpoint, timeline, **({"edit": edit} if edit else {}))
+        release = FirstRelease(cdk_out, root, endpoint, timeline, **({"edit": edit} if edit else {}), **options)
         release.play()
         yield release, timeline
 
@@ -192,3 +192,39 @@ def test_a_failed_bootstrap_still_signals_its_wait_condition(cdk_out: Path, tmp_
         assert "Cannot perform an interactive login from a non TTY device" in release.builds["bootstrap"].output
         signal = json.loads((release.sandbox.state / "signals.jsonl").read_text())
         assert signal["Status"] == "FAILURE"
+
+
+def test_every_call_is_allowed_by_the_role_that_makes_it(first_release: tuple[FirstRelease, Timeline]) -> None:
+    """IAM is evaluated from the templates: each build's role, the deploy roles (trust and external ID)."""
+    release, _ = first_release
+    assert release.iam.denied() == []
+    judged = {(role, action) for role, action, _, _ in release.iam.decisions}
+    assert ("deploy-sample-role-prod-dev", "sts:AssumeRole") in judged
+    assert ("sample-deploy-role-prod-dev", "codedeploy:CreateDeployment") in judged
+    assert ("sample-build-role-pipeline-dev", "secretsmanager:GetSecretValue") in judged
+
+
+def test_each_later_environment_waits_for_its_approval(first_release: tuple[FirstRelease, Timeline]) -> None:
+    release, _ = first_release
+    assert release.actions[-5:] == ["DeployToDev", "ApproveStaging", "DeployToStaging", "ApproveProd", "DeployToProd"]
+
+
+def test_a_deployment_that_outlives_its_wait_is_stopped_with_the_deploy_roles_own_rights(
+    cdk_out: Path, tmp_path: Path
+) -> None:
+    """Defect 1 of issue 22: StopDeployment must be granted, or the deployment keeps running after the action fails."""
+    for release, timeline in rehearse(cdk_out, tmp_path, deployments={"DeployToProd": ["InProgress"] * 100_000}):
+        build = release.builds["DeployToProd"]
+        assert build.phases["build"] == "FAILED"
+        (stop,) = release.engines["DeployToProd"].stops
+        assert f"stopped it: deployment {stop['deploymentId']} stopped" in build.output
+        assert [(c.call, c.account) for c in timeline.calls if c.call == "codedeploy:StopDeployment"] == [
+            ("codedeploy:StopDeployment", PROD)
+        ]
+        assert release.iam.denied() == []
+
+
+def test_a_failed_deployment_fails_the_release(cdk_out: Path, tmp_path: Path) -> None:
+    for release, _ in rehearse(cdk_out, tmp_path, deployments={"DeployToStaging": ["InProgress", "Failed"]}):
+        assert release.builds["DeployToStaging"].phases["build"] == "FAILED"
+        assert release.actions[-2:] == ["ApproveStaging", "DeployToStaging"]

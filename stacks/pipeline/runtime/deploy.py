@@ -39,8 +39,9 @@ SESSION_SECONDS = 3600
 """Role chaining caps the deploy role's session at one hour."""
 REFRESH_MARGIN_SECONDS = 600
 """Assume the role again when its credentials have less than this left."""
-STOP_WAIT_SECONDS = 240
-"""How long a timed-out deployment may take to stop and roll back; the project's timeout leaves 5 minutes."""
+STOP_WAIT_SECONDS = 300
+"""How long a timed-out deployment may take to stop and roll back (DEPLOY_STOP_WAIT_SECONDS); the
+project's timeout covers the wait, this and the build's own steps."""
 DEPLOYED_TAG_PREFIX = "deployed-"
 
 TEMPLATE_VARIABLES = (
@@ -83,6 +84,7 @@ class Target:
     deployment_group: str
     repository: str
     timeout_seconds: int
+    stop_wait_seconds: int = STOP_WAIT_SECONDS
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str]) -> Target:
@@ -94,6 +96,7 @@ class Target:
             deployment_group=values["DEPLOYMENT_GROUP"],
             repository=values["REPOSITORY_NAME"],
             timeout_seconds=int(env.get("DEPLOY_TIMEOUT_SECONDS", "3600")),
+            stop_wait_seconds=int(env.get("DEPLOY_STOP_WAIT_SECONDS", str(STOP_WAIT_SECONDS))),
         )
 
 
@@ -187,35 +190,36 @@ def wait_for_deployment(
     deployment_id: str,
     *,
     timeout_seconds: int,
+    stop_wait_seconds: int = STOP_WAIT_SECONDS,
     poll_seconds: float = POLL_SECONDS,
     sleep: Callable[[float], None] = time.sleep,
     clock: Clock = time.time,
 ) -> None:
-    """Return when the deployment succeeded; raise DeploymentError when it failed, stopped or rolled
-    back, and when it did not finish within `timeout_seconds` (after stopping it)."""
+    """Return when the deployment succeeded (also when it completed just as it was being stopped);
+    raise DeploymentError when it failed, stopped or rolled back, and when it did not finish within
+    `timeout_seconds` (after stopping it)."""
     info = _poll(account, deployment_id, ENDED, timeout_seconds, poll_seconds, sleep, clock)
     if info is None:
-        stopped = stop_deployment(account, deployment_id, poll_seconds=poll_seconds, sleep=sleep, clock=clock)
-        raise DeploymentError(f"deployment {deployment_id} did not finish within {timeout_seconds} seconds; {stopped}")
+        print(f"stopping deployment {deployment_id} with rollback")
+        try:
+            account.codedeploy.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
+        except account.codedeploy.exceptions.DeploymentAlreadyCompletedException:
+            info = account.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+            print(f"deployment {deployment_id} completed before it could be stopped: {info['status']}")
+        else:
+            info = _poll(account, deployment_id, ENDED, stop_wait_seconds, poll_seconds, sleep, clock)
+            if info is None:
+                raise DeploymentError(
+                    f"deployment {deployment_id} did not finish within {timeout_seconds} seconds; stopping it did "
+                    f"not end it within {stop_wait_seconds} seconds: stop it in the CodeDeploy console"
+                )
+            if info["status"] != SUCCEEDED:
+                raise DeploymentError(
+                    f"deployment {deployment_id} did not finish within {timeout_seconds} seconds; "
+                    f"stopped it: {failure_message(info)}"
+                )
     if info["status"] != SUCCEEDED:
         raise DeploymentError(failure_message(info))
-
-
-def stop_deployment(
-    account: TargetAccount,
-    deployment_id: str,
-    *,
-    poll_seconds: float,
-    sleep: Callable[[float], None],
-    clock: Clock,
-) -> str:
-    """Stop the deployment with rollback and wait until CodeDeploy says it ended; says how it ended."""
-    print(f"stopping deployment {deployment_id} with rollback")
-    account.codedeploy.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
-    info = _poll(account, deployment_id, ENDED, STOP_WAIT_SECONDS, poll_seconds, sleep, clock)
-    if info is None:
-        return f"stopping it did not end it within {STOP_WAIT_SECONDS} seconds: stop it in the CodeDeploy console"
-    return f"stopped it: {failure_message(info)}"
 
 
 def _poll(
@@ -299,7 +303,14 @@ def deploy(
     appspec = render(appspec_template, {**values, "TASK_DEFINITION_ARN": task_definition_arn})
     description = f"{values['APP_NAME']} {values['IMAGE_TAG']} to {values['TARGET_ENVIRONMENT']}"
     deployment_id = start_deployment(account.codedeploy, target, appspec, description)
-    wait_for_deployment(account, deployment_id, timeout_seconds=target.timeout_seconds, sleep=sleep, clock=clock)
+    wait_for_deployment(
+        account,
+        deployment_id,
+        timeout_seconds=target.timeout_seconds,
+        stop_wait_seconds=target.stop_wait_seconds,
+        sleep=sleep,
+        clock=clock,
+    )
     protect_image(ecr, target.repository, values["IMAGE_TAG"], values["TARGET_ENVIRONMENT"])
     return deployment_id
 
