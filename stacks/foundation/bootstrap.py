@@ -86,6 +86,8 @@ class ImageBootstrap(Construct):
             ],
             on_update=False,
         )
+        # The build starts at once: its role's policy (a separate resource) must exist by then.
+        start.node.add_dependency(self.project.role)
         self.ready = cdk.CfnWaitCondition(
             self, f"Ready{version}", handle=handle.ref, timeout=str(WAIT_SECONDS), count=1
         )

@@ -108,6 +108,10 @@ class ApplicationPipeline(Construct):
                 ),
             ],
         )
+        # The pipeline starts its first execution on creation: every project's role policy (a separate
+        # resource, created after the project it names) must exist by then (aws-cdk issues 38861, 38504).
+        for project in [self.build_project, self.test_project, *self.deploy_projects.values()]:
+            self.pipeline.node.add_dependency(project.role)
         acknowledge_artifact_access(self.pipeline.role, self.artifact_bucket, writes=True)
         acknowledge_artifact_access(self.build_project.role, self.artifact_bucket, writes=True)
         for project in [self.test_project, *self.deploy_projects.values()]:
