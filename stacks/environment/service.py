@@ -24,6 +24,10 @@ NOBODY = "65534"
 TASK_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 HTTP_PORTS = {"production": 80, "test": 8080}
 HTTPS_PORTS = {"production": 443, "test": 8443}
+PLACEHOLDER_PORT = 8080
+PLACEHOLDER_CPU, PLACEHOLDER_MEMORY = 256, 512
+"""The service stack's own task definition: the placeholder, the same for every application and
+configuration, so no configuration change touches what the service was created with."""
 TASK_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
 TASK_LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
 
@@ -37,6 +41,14 @@ class BlueGreenService(Construct):
     built on the deployer's machine), which answers 200 on every path, so the service turns healthy
     before the pipeline has run. The pipeline then registers revisions of the same family with the
     application's image from the pipeline account's ECR repository; the execution role may pull both.
+
+    ECS refuses UpdateService of a CODE_DEPLOY service's task definition, load balancers and network
+    configuration (only CodeDeploy deployments change them), so nothing the service was created with
+    may change with configuration: the service names its task definition by family (ECS takes the
+    latest ACTIVE revision at creation, and CloudFormation never sees a new value), the placeholder
+    has a fixed size and port, and the target groups a fixed port (ECS registers each task at the
+    container port its deployment's appspec names). The application's cpu, memory and port reach the
+    service through the pipeline's next release; the service stack only opens the port.
 
     The execution role takes no grants from CDK: its inline policies list everything it may do
     (pull both images, write the task log group), so a reviewer reads them in one place.
@@ -113,6 +125,13 @@ class BlueGreenService(Construct):
             security_groups=[self._service_security_group(app, env, names, network)],
         )
         self.service.attach_to_application_target_group(self.blue_target_group)
+        # The application's own port, which its releases listen on (the placeholder's is opened above).
+        self.service.connections.allow_from(
+            self.load_balancer_security_group, ec2.Port.tcp(application.container_port), f"{app} tasks"
+        )
+        service = self.service.node.default_child
+        service.add_property_override("TaskDefinition", self.task_definition.family)
+        service.add_dependency(self.task_definition.node.default_child)
 
     @property
     def test_url(self) -> str:
@@ -169,8 +188,8 @@ class BlueGreenService(Construct):
             self,
             "TaskDefinition",
             family=names.task_family(app, env),
-            cpu=application.cpu,
-            memory_limit_mib=application.memory,
+            cpu=PLACEHOLDER_CPU,
+            memory_limit_mib=PLACEHOLDER_MEMORY,
             execution_role=self.execution_role,
             task_role=self.task_role,
             runtime_platform=ecs.RuntimePlatform(
@@ -182,10 +201,10 @@ class BlueGreenService(Construct):
             "Container",
             container_name=self.container_name,
             image=ecs.ContainerImage.from_registry(f"{registry}/{names.tools_repository()}:{PLACEHOLDER.tag}"),
-            port_mappings=[ecs.PortMapping(container_port=application.container_port)],
+            port_mappings=[ecs.PortMapping(container_port=PLACEHOLDER_PORT)],
             # The server and its port as the command, not an image or environment variables: nothing
             # to build, no environment at all (cdk-nag ECS2); the pipeline's revisions bring their own.
-            command=["python", "-c", PLACEHOLDER_SERVER.read_text(), str(application.container_port)],
+            command=["python", "-c", PLACEHOLDER_SERVER.read_text(), str(PLACEHOLDER_PORT)],
             user=NOBODY,
             logging=ecs.LogDrivers.aws_logs(stream_prefix=app, log_group=self.task_log_group),
             readonly_root_filesystem=True,
@@ -204,7 +223,7 @@ class BlueGreenService(Construct):
             vpc=network.vpc,
             target_type=elbv2.TargetType.IP,
             protocol=elbv2.ApplicationProtocol.HTTP,
-            port=application.container_port,
+            port=PLACEHOLDER_PORT,  # create-only; each target is registered at its task's container port
             deregistration_delay=cdk.Duration.seconds(30),
             health_check=elbv2.HealthCheck(
                 path=application.health_check_path,
