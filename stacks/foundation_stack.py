@@ -23,7 +23,7 @@ from stacks.scanner_suppressions import skip_checkov
 
 class FoundationStack(NamedStack):
     """What the applications' pipelines share: the buckets (access logs, build cache, source uploads),
-    the tools repository and the bootstrap that fills it at deploy time (the build image, BuildKit,
+    the tools repository and the bootstrap that fills it at deploy time (the build image and
     the placeholder the environments' services start with), the Docker registry credentials with
     their rotation, and the approvals topic. Deployed before the environment stacks, whose services
     pull the placeholder, and the pipeline stacks, which find everything here by name: adding an
@@ -75,7 +75,7 @@ class FoundationStack(NamedStack):
             self,
             "ToolsRepositoryUri",
             value=self.tools_repository.repository_uri,
-            description="The build image, BuildKit and the services' placeholder, filled by the image bootstrap",
+            description="The build image and the services' placeholder, filled by the image bootstrap",
         )
         if self.buckets.source is not None:
             cdk.CfnOutput(

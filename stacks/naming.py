@@ -80,7 +80,7 @@ class Names:
         return self(f"{app}-task-role", environment, "AWS::IAM::Role")
 
     def tools_repository(self) -> str:
-        """The pipeline account's repository of the build image, BuildKit and the services' placeholder."""
+        """The pipeline account's repository of the build image and the services' placeholder."""
         return self("tools-ecr-repository", PIPELINE, "AWS::ECR::Repository")
 
     def ecr_repository(self, app: str) -> str:

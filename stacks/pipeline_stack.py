@@ -10,7 +10,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from stacks.config import AppConfig, Application
-from stacks.foundation import BUILD_IMAGE, BUILDKIT
+from stacks.foundation import BUILD_IMAGE
 from stacks.monitoring.application import ApplicationMonitoring
 from stacks.named_stack import ApplicationStack
 from stacks.naming import PIPELINE, Names
@@ -65,7 +65,6 @@ class PipelineStack(ApplicationStack):
             approvals_topic=sns.Topic.from_topic_arn(
                 self, "ApprovalsTopic", self.format_arn(service="sns", resource=names.approvals_topic())
             ),
-            buildkit_image=tools.repository_uri_for_tag(BUILDKIT.tag),
         )
         skip_provider_handler_checks(
             self, AUTO_DELETE_PROVIDER, f"empties {app}'s artifact bucket before CloudFormation deletes it"

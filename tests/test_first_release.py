@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
-from stacks.foundation import BUILDKIT, PLACEHOLDER
+from stacks.foundation import BUILD_IMAGE, PLACEHOLDER
 from stacks.pipeline import buildspecs
 from tests.support import Synthesized
 from tests.toolkit.templates import of_type
@@ -27,16 +29,37 @@ def test_custom_image_projects_start_dockerd_before_any_docker_command(system: S
         install = project_spec(system.raw(PIPELINE), name)["phases"]["install"]["commands"]
         assert install[:2] == buildspecs.START_DOCKER
         assert install[0].startswith("nohup /usr/local/bin/dockerd ") and "until docker info" in install[1]
+        # As CodeBuild's own images start it (dockerd-entrypoint.sh): no dind wrapper, up to 60 seconds.
+        assert "dind" not in install[0] and install[1].startswith("timeout 60 ")
 
 
-def test_build_pushes_one_platform_manifest_with_buildkit_from_the_tools_repository(system: Synthesized) -> None:
-    """Defects 2 and 5: no attestation index; BuildKit from the project's ECR, not Docker Hub."""
+def test_build_pushes_one_platform_manifest_with_the_daemons_own_buildkit(system: Synthesized) -> None:
+    """Defects 2 and 5 (issue 10), 4 (issue 22): no attestation index; no BuildKit image to pull at all:
+    the build image's daemon keeps images in containerd, so its own BuildKit exports the cache."""
     (build,) = project_spec(system.raw(PIPELINE), "sample-build-pipeline-dev")["phases"]["build"]["commands"]
     assert "--platform linux/amd64 --provenance=false --sbom=false" in build
-    assert "moby/buildkit" not in build
-    assert f"/tools-ecr-repository-pipeline-dev:{BUILDKIT.tag}" in json.dumps(
-        of_type(system.raw(PIPELINE), "AWS::CodeBuild::Project")
-    )
+    assert "buildx create" not in build and "--cache-to type=local," in build
+    assert '{"features": {"containerd-snapshotter": true}}' in BUILD_IMAGE.dockerfile.read_text()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+PINNED_PUBLIC = re.compile(r"^public\.ecr\.aws/[a-z0-9/._-]+:[\w.-]+@sha256:[0-9a-f]{64}$")
+
+
+def test_every_upstream_image_comes_pinned_from_a_registry_without_an_hourly_pull_limit() -> None:
+    """Defect 4 (issue 22): Docker Hub allows 10 anonymous pulls per hour per address, and CodeBuild
+    shares addresses. Every image the system pulls (tools images, the build image's and the sample
+    application's base images) comes from ECR Public, pinned by digest."""
+    froms = [
+        line.split()[1]
+        for dockerfile in (BUILD_IMAGE.dockerfile, ROOT / "sample-app" / "Dockerfile")
+        for line in dockerfile.read_text().splitlines()
+        if line.startswith("FROM ")
+    ]
+    sources = [image.source for image in (PLACEHOLDER,)]
+    assert len(froms) == 2
+    for reference in froms + sources:
+        assert PINNED_PUBLIC.match(reference), reference
 
 
 def test_sample_source_is_seeded_before_each_pipeline_is_created(system: Synthesized) -> None:
@@ -70,7 +93,7 @@ def test_tools_images_are_filled_at_deploy_time_and_wait_before_anything_uses_th
     assert wait["Properties"]["Timeout"] == "3600"
     spec = project_spec(foundation, "image-bootstrap-pipeline-dev")
     commands = "\n".join(spec["phases"]["build"]["commands"])
-    for image in (BUILDKIT, PLACEHOLDER):
+    for image in (PLACEHOLDER,):
         assert "@sha256:" in image.source and f"docker pull --platform linux/amd64 {image.source}" in commands
     assert spec["phases"]["post_build"]["commands"][0].endswith('"$WAIT_HANDLE_URL"')
     manifest = json.loads((system.outdir / "manifest.json").read_text())["artifacts"]

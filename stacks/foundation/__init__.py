@@ -1,6 +1,6 @@
 """The pipeline account's foundation: shared buckets, the tools repository and the image bootstrap."""
 
 from stacks.foundation.bootstrap import ImageBootstrap
-from stacks.foundation.images import BUILD_IMAGE, BUILDKIT, PLACEHOLDER, TOOL_IMAGES, ToolImage
+from stacks.foundation.images import BUILD_IMAGE, PLACEHOLDER, TOOL_IMAGES, ToolImage
 
-__all__ = ["BUILDKIT", "BUILD_IMAGE", "PLACEHOLDER", "TOOL_IMAGES", "ImageBootstrap", "ToolImage"]
+__all__ = ["BUILD_IMAGE", "PLACEHOLDER", "TOOL_IMAGES", "ImageBootstrap", "ToolImage"]

@@ -53,7 +53,6 @@ class ApplicationPipeline(Construct):
         defaults: ProjectDefaults,
         registry_credentials: secretsmanager.ISecret,
         approvals_topic: sns.ITopic,
-        buildkit_image: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self.application = application
@@ -64,7 +63,7 @@ class ApplicationPipeline(Construct):
 
         source_output, build_output = codepipeline.Artifact("Source"), codepipeline.Artifact("Build")
         source = pipeline_source(app=app, source=config.source, bucket=buckets.source, output=source_output)
-        self.build_project = self._build_project(registry_credentials, buildkit_image)
+        self.build_project = self._build_project(registry_credentials)
         build_action = actions.CodeBuildAction(
             action_name="BuildImage",
             project=self.build_project.project,
@@ -141,15 +140,13 @@ class ApplicationPipeline(Construct):
             **options,
         )
 
-    def _build_project(self, registry_credentials: secretsmanager.ISecret, buildkit_image: str) -> BuildProject:
+    def _build_project(self, registry_credentials: secretsmanager.ISecret) -> BuildProject:
         build = self._project(
             "Build",
             "build",
             PIPELINE,
             description=f"Builds the {self._app.name} image, tags it with the commit and pushes it to ECR",
-            build_spec=buildspecs.build_spec(
-                credentials_secret=registry_credentials.secret_name, buildkit_image=buildkit_image
-            ),
+            build_spec=buildspecs.build_spec(credentials_secret=registry_credentials.secret_name),
             privileged=True,  # docker build
             environment_variables={
                 "REPOSITORY_URI": self.repository.repository_uri,

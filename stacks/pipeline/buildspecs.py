@@ -22,13 +22,16 @@ PLATFORM = "linux/amd64"
 BOTO3 = "boto3==1.35.49"
 """What the scripts under runtime/ are tested with (moto), installed at run time from the pip cache."""
 PYTHON_DEPS = "/tmp/python-deps"
+DOCKERD_WAIT_SECONDS = 60
 START_DOCKER = [
     "nohup /usr/local/bin/dockerd --host=unix:///var/run/docker.sock --host=tcp://127.0.0.1:2375 "
     "--storage-driver=overlay2 > /tmp/dockerd.log 2>&1 &",
-    'timeout 15 sh -c "until docker info > /dev/null 2>&1; do echo waiting for dockerd; sleep 1; done" '
-    "|| { cat /tmp/dockerd.log; exit 1; }",
+    f'timeout {DOCKERD_WAIT_SECONDS} sh -c "until docker info > /dev/null 2>&1; do echo waiting for dockerd; '
+    'sleep 1; done" || { cat /tmp/dockerd.log; exit 1; }',
 ]
-"""CodeBuild's recipe for Docker in a custom image (the daemon only on localhost)."""
+"""How CodeBuild starts Docker in its own images (their dockerd-entrypoint.sh: dockerd directly, no
+`dind` wrapper, waiting up to 60 seconds) and in its "Docker in custom image" sample; the daemon
+listens on localhost only."""
 LAYER_CACHE = "/root/.buildx-cache"
 PIP_CACHE = "/root/.cache/pip"
 DEPLOY_DIR = "deploy"
@@ -65,13 +68,13 @@ def run_script(name: str, arguments: str = "") -> list[str]:
     return [install_script(name), f"PYTHONPATH={PYTHON_DEPS} python3 /tmp/{name} {arguments}".rstrip()]
 
 
-def build_spec(*, credentials_secret: str, buildkit_image: str) -> dict[str, Any]:
+def build_spec(*, credentials_secret: str) -> dict[str, Any]:
     """Build one platform's image with a layer cache, tag it with the commit, push it, hand on the
     deploy templates. No provenance or SBOM attestations: with them the tag would name an image
-    index, which ECR's basic scanning does not scan.
+    index, which ECR's basic scanning does not scan. The daemon's own BuildKit builds (the build
+    image keeps images in containerd, so the default driver exports the cache).
 
-    Expects COMMIT_ID (from the source action), REPOSITORY_URI and REPOSITORY_NAME; BuildKit comes
-    from the tools repository (`buildkit_image`), in the same registry as REPOSITORY_URI.
+    Expects COMMIT_ID (from the source action), REPOSITORY_URI and REPOSITORY_NAME.
     """
     credential = {key: f"{credentials_secret}:{field}" for key, field in _CREDENTIAL_VARIABLES.items()}
     return {
@@ -95,7 +98,6 @@ def build_spec(*, credentials_secret: str, buildkit_image: str) -> dict[str, Any
                     # Tags are immutable: a re-run for the same commit reuses the image it already pushed.
                     'if aws ecr describe-images --repository-name "$REPOSITORY_NAME" --image-ids '
                     'imageTag="$IMAGE_TAG" > /dev/null 2>&1; then echo "$IMAGE_URI exists: reusing it"; else '
-                    f"docker buildx create --use --driver docker-container --driver-opt image={buildkit_image} && "
                     f"docker buildx build --platform {PLATFORM} --provenance=false --sbom=false "
                     f"--cache-from type=local,src={LAYER_CACHE} --cache-to type=local,dest={LAYER_CACHE}.next,mode=max "
                     '--build-arg APP_VERSION="$IMAGE_TAG" --tag "$IMAGE_URI" --push . && '

@@ -84,7 +84,7 @@ def repository(
 
 
 def tools_repository(scope: Construct, construct_id: str, *, names: Names, config: AppConfig) -> ecr.Repository:
-    """The build image, BuildKit and the services' placeholder; the environments' task execution roles
+    """The build image and the services' placeholder; the environments' task execution roles
     may pull (the placeholder)."""
     return repository(
         scope,

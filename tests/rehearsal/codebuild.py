@@ -24,12 +24,14 @@ from typing import Any
 
 import boto3
 
+from stacks.foundation.images import BUILD_IMAGE
 from tests.rehearsal.aws import REGION
 
 STANDINS = Path(__file__).parent / "standins.py"
 TOOLS = ("docker", "dockerd", "aws", "curl", "python", "python3")
 TIME_SCALE = 10
-"""`sleep` and `timeout` run this many times faster than asked (both alike, so a wait loop keeps its shape)."""
+"""`sleep` runs this many times faster than asked. `timeout` is not scaled: it guards processes (a daemon's
+start) whose time is real, and a loaded machine must not turn a wait into a failure."""
 _SCALED = 'exec {tool} $(awk -v s="$1" \'BEGIN {{ print s / ' + str(TIME_SCALE) + ' }}\') "${{@:2}}"'
 PHASES = ("install", "pre_build", "build", "post_build")
 ENDS_BUILD = {"install", "pre_build"}
@@ -76,6 +78,8 @@ class Sandbox:
 
     def __init__(self, root: Path, endpoint: str) -> None:
         self.root, self.endpoint = root, endpoint
+        self.dockerd_start_seconds = 0.0
+        """Real seconds a started daemon takes to answer (a loaded machine)."""
         self.bin, self.state = root / "usr/local/bin", root / "state"
         for directory in (self.bin, self.state, root / "tmp", root / "root"):
             directory.mkdir(parents=True, exist_ok=True)
@@ -84,7 +88,7 @@ class Sandbox:
             name = "python" if tool == "python3" else tool
             wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{STANDINS}" {name} "$@"\n')
             wrapper.chmod(0o755)
-        for tool in ("sleep", "timeout"):
+        for tool in ("sleep",):
             wrapper = self.bin / tool
             wrapper.write_text(f"#!/bin/bash\n{_SCALED.format(tool=shutil.which(tool, path='/usr/bin:/bin'))}\n")
             wrapper.chmod(0o755)
@@ -109,6 +113,7 @@ class Sandbox:
             "PATH": f"{self.bin}:/usr/bin:/bin",
             "HOME": str(self.root / "root"),
             "REHEARSAL_STATE": str(self.state),
+            "REHEARSAL_DOCKERD_START_SECONDS": str(self.dockerd_start_seconds),
             "AWS_ENDPOINT_URL": self.endpoint,
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
@@ -155,8 +160,12 @@ class Sandbox:
         return ""
 
     def _set_docker(self, *, running: bool) -> None:
-        """A fresh container: no daemon (custom image) or CodeBuild's (managed image), no logins, no images."""
-        (self.state / "docker.json").write_text(json.dumps({"daemon": "running" if running else "stopped"}))
+        """A fresh container: no daemon (custom image) or CodeBuild's (managed image), no logins, no images.
+        The custom image's daemon reads the /etc/docker/daemon.json its Dockerfile writes."""
+        config = {} if running else daemon_config(BUILD_IMAGE.dockerfile.read_text())
+        state = {"daemon": "running" if running else "stopped"}
+        state["containerd_store"] = config.get("features", {}).get("containerd-snapshotter", False)
+        (self.state / "docker.json").write_text(json.dumps(state))
 
     def _collect(self, spec: dict[str, Any], shell: _Shell, work: Path, build: Build) -> None:
         build.exported = {name: shell.get(name) for name in spec.get("env", {}).get("exported-variables", [])}
@@ -174,6 +183,12 @@ class Sandbox:
         for group, report in spec.get("reports", {}).items():
             base = src / report.get("base-directory", ".")
             build.reports[group] = [base / name for name in report["files"] if (base / name).is_file()]
+
+
+def daemon_config(dockerfile: str) -> dict[str, Any]:
+    """The JSON a Dockerfile writes to /etc/docker/daemon.json (`echo '{...}' > /etc/docker/daemon.json`)."""
+    found = re.search(r"echo '([^']*)' > /etc/docker/daemon\.json", dockerfile)
+    return json.loads(found.group(1)) if found else {}
 
 
 def _boto(credentials: Mapping[str, str]) -> dict[str, str]:

@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -151,10 +152,18 @@ def aws(args: list[str]) -> None:
 # --- Docker ----------------------------------------------------------------------------------------
 
 
+DOCKERD_START_SECONDS = float(os.environ.get("REHEARSAL_DOCKERD_START_SECONDS", "0"))
+"""Real seconds a started daemon takes to answer (a loaded host is slow): never scaled, like the time
+the real daemon takes."""
+
+
 def daemon_answers() -> bool:
-    """The daemon answers once started; the first check after its start finds it still starting."""
+    """The daemon answers once started and DOCKERD_START_SECONDS have passed; the first check after its
+    start finds it still starting."""
     docker = load("docker", {})
     if docker.get("daemon") == "starting":
+        if time.time() < docker.get("started", 0) + DOCKERD_START_SECONDS:
+            return False
         docker["daemon"] = "running"
         save("docker", docker)
         return False
@@ -170,7 +179,7 @@ def dockerd(args: list[str]) -> None:
         if host.startswith("tcp://") and not host.startswith("tcp://127.0.0.1:"):
             refuse(f"dockerd: refusing to listen on {host} without TLS")
     docker = load("docker", {})
-    docker["daemon"] = "starting"
+    docker.update(daemon="starting", started=time.time())
     save("docker", docker)
 
 
@@ -193,9 +202,20 @@ def ecr_image(reference: str) -> dict[str, Any]:
     return images["images"][0]
 
 
+DOCKER_HUB = {"docker.io", "index.docker.io", "registry-1.docker.io"}
+
+
 def fetch(reference: str) -> dict[str, Any]:
-    """A pull: ECR images from moto (with their content), others as opaque upstream images."""
+    """A pull: ECR images from moto (with their content), others as opaque upstream images. Docker Hub
+    allows 10 anonymous pulls per hour per address, and CodeBuild's addresses are shared, so an
+    anonymous Docker Hub pull is refused as Docker Hub refuses it once the address used them up; ECR
+    Public has no hourly limit."""
     host, _, _ = split_reference(reference)
+    if host in DOCKER_HUB and not DOCKER_HUB & load("docker", {}).get("logins", {}).keys():
+        refuse(
+            f"Error response from daemon: toomanyrequests: You have reached your unauthenticated pull rate "
+            f"limit. https://www.docker.com/increase-rate-limit ({reference})"
+        )
     if not ECR_HOST.match(host):
         return {"content": None, "digest": "sha256:" + hashlib.sha256(reference.encode()).hexdigest()}
     image = ecr_image(reference)
@@ -242,8 +262,19 @@ def push(reference: str, image: dict[str, Any], *, index: bool = False) -> str:
 
 
 def require_dockerfile(context: Path) -> None:
-    if not (context / "Dockerfile").is_file():
+    """The Dockerfile must exist, and the daemon pulls every image its FROM lines name."""
+    dockerfile = context / "Dockerfile"
+    if not dockerfile.is_file():
         refuse(f"ERROR: failed to solve: failed to read dockerfile: open {context}/Dockerfile: no such file")
+    stages: set[str] = set()
+    for line in dockerfile.read_text().splitlines():
+        words = line.split()
+        if words[:1] and words[0].upper() == "FROM":
+            image = next(word for word in words[1:] if not word.startswith("--"))
+            if image != "scratch" and image not in stages:
+                fetch(image)
+            if len(words) >= 4 and words[-2].upper() == "AS":
+                stages.add(words[-1])
 
 
 def docker(args: list[str]) -> None:
@@ -307,7 +338,11 @@ def buildx(args: list[str], state: dict[str, Any]) -> None:
         return
     if command != "build":
         refuse(f"docker stand-in: `docker buildx {command}` is not rehearsed", 125)
-    if any(cache.startswith("type=local") for cache in found.get("--cache-to", [])) and "builder" not in state:
+    if (
+        any(cache.startswith("type=local") for cache in found.get("--cache-to", []))
+        and "builder" not in state
+        and not state.get("containerd_store")
+    ):
         refuse(
             "ERROR: Cache export is not supported for the docker driver.\n"
             "Switch to a different driver, or turn on the containerd image store, and try again."

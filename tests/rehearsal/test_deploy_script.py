@@ -210,9 +210,9 @@ def test_a_deployment_that_completes_as_it_is_being_stopped_succeeds(release: Re
 
 def test_a_deployment_that_fails_as_it_is_being_stopped_fails(release: Release) -> None:
     polls = 600 // deploy.POLL_SECONDS + 1
-    with CodeDeployEngine(TARGET_ACCOUNT, ["InProgress"] * polls + ["Failed"]):
-        with pytest.raises(deploy.DeploymentError, match=r"deployment \S+ failed$"):
-            release.run({**ENV, "DEPLOY_TIMEOUT_SECONDS": "600"})
+    engine = CodeDeployEngine(TARGET_ACCOUNT, ["InProgress"] * polls + ["Failed"])
+    with engine, pytest.raises(deploy.DeploymentError, match=r"deployment \S+ failed$"):
+        release.run({**ENV, "DEPLOY_TIMEOUT_SECONDS": "600"})
     assert release.tags() == {"abc123"}
 
 

@@ -81,7 +81,7 @@ def test_the_image_bootstrap_fills_the_tools_repository_and_signals_success(
         for image in ecr.describe_images(repositoryName="tools-ecr-repository-pipeline-dev")["imageDetails"]
         for tag in image["imageTags"]
     }
-    assert {tag.split("-")[0] for tag in tags} == {"build", "buildkit", "placeholder"}
+    assert {tag.split("-")[0] for tag in tags} == {"build", "placeholder"}
 
 
 def test_build_hands_the_image_and_deploy_templates_to_test_and_deploy(
@@ -97,11 +97,8 @@ def test_build_hands_the_image_and_deploy_templates_to_test_and_deploy(
         == f"{PIPELINE}.dkr.ecr.us-east-1.amazonaws.com/sample-ecr-repository-pipeline-dev:{tag}"
     )
     assert sorted(path.name for path in build.artifacts.iterdir()) == ["appspec.json", "taskdef.json"]
-    # BuildKit came from the tools repository, never from Docker Hub
-    (create,) = [args for args in release.sandbox.calls("docker") if args[:2] == ["buildx", "create"]]
-    assert (
-        f"image={PIPELINE}.dkr.ecr.us-east-1.amazonaws.com/tools-ecr-repository-pipeline-dev:buildkit-v0.16.0" in create
-    )
+    # The daemon's own BuildKit built it: no builder image pulled from anywhere
+    assert not [args for args in release.sandbox.calls("docker") if args[:2] == ["buildx", "create"]]
 
 
 def test_test_stage_runs_the_apps_tests_in_the_image_and_reports_them(
@@ -228,3 +225,34 @@ def test_a_failed_deployment_fails_the_release(cdk_out: Path, tmp_path: Path) ->
     for release, _ in rehearse(cdk_out, tmp_path, deployments={"DeployToStaging": ["InProgress", "Failed"]}):
         assert release.builds["DeployToStaging"].phases["build"] == "FAILED"
         assert release.actions[-2:] == ["ApproveStaging", "DeployToStaging"]
+
+
+def test_a_slow_daemon_start_on_a_loaded_host_still_builds(cdk_out: Path, tmp_path: Path) -> None:
+    """The wait for dockerd is real time, as long as CodeBuild's own images wait (60 s): a daemon that
+    takes 7 seconds to answer must not fail the install phase (it would with the wait scaled like
+    `sleep`, or with the 15 seconds the buildspecs used to wait, scaled)."""
+    timeline = Timeline()
+    with moto_server(timeline) as endpoint:
+        release = FirstRelease(cdk_out, tmp_path, endpoint, timeline)
+        release.sandbox.dockerd_start_seconds = 7
+        release.play()
+        assert release.builds["BuildImage"].succeeded, release.builds["BuildImage"].output
+        assert release.builds["TestImage"].succeeded
+
+
+def test_an_anonymous_docker_hub_pull_fails_the_release(cdk_out: Path, tmp_path: Path) -> None:
+    """Defect 4: the stand-in refuses anonymous Docker Hub pulls as Docker Hub does at a shared address."""
+
+    def from_docker_hub(name: str, spec: dict[str, Any]) -> dict[str, Any]:
+        if name == "image-bootstrap-pipeline-dev":
+            spec = json.loads(
+                json.dumps(spec).replace("public.ecr.aws/docker/library/python", "docker.io/library/python")
+            )
+        return spec
+
+    for release, _ in rehearse(cdk_out, tmp_path, from_docker_hub):
+        assert release.builds["bootstrap"].phases["build"] == "FAILED"
+        assert (
+            "toomanyrequests: You have reached your unauthenticated pull rate limit"
+            in release.builds["bootstrap"].output
+        )
