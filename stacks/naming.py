@@ -65,6 +65,10 @@ class Names:
     def registry_credentials(self) -> str:
         return self("docker-registry-credentials", PIPELINE, "AWS::SecretsManager::Secret")
 
+    def registry_account(self) -> str:
+        """The registry account (password) that rotation issues the build token with."""
+        return self("docker-registry-account", PIPELINE, "AWS::SecretsManager::Secret")
+
     def deploy_project_role(self, app: str, environment: str) -> str:
         """Role of the pipeline account's CodeBuild project that deploys `app` to `environment`."""
         return self(f"deploy-{app}-role", environment, "AWS::IAM::Role")

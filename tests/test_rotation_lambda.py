@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 
 from stacks.pipeline.runtime.rotation import registry_rotation as rotation
-from stacks.pipeline.runtime.rotation.registry_rotation import Credentials, RegistryError, RotationError
+from stacks.pipeline.runtime.rotation.registry_rotation import Account, Credentials, RegistryError, RotationError
 
 ARN = "arn:aws:secretsmanager:us-east-1:111111111111:secret:docker-registry-credentials-pipeline-dev-AbCdEf"
 TOKEN = "4b7e1c2a-0000-4000-8000-000000000001"
 PREVIOUS = "4b7e1c2a-0000-4000-8000-000000000000"
 CURRENT_CREDENTIALS = Credentials("docker.io", "ci-bot", "dckr_pat_old", "uuid-old")
 NEW_CREDENTIALS = Credentials("docker.io", "ci-bot", "dckr_pat_new", "uuid-new")
+ACCOUNT = Account("ci-bot", "account-password")
 
 
 class FakeRegistry:
@@ -26,8 +27,8 @@ class FakeRegistry:
         self.calls: list[tuple[Any, ...]] = []
         self.accepts, self.revoke_fails = accepts, revoke_fails
 
-    def issue_token(self, credentials: Credentials, label: str) -> Credentials:
-        self.calls.append(("issue_token", credentials, label))
+    def issue_token(self, account: Account, registry: str, label: str) -> Credentials:
+        self.calls.append(("issue_token", account, label))
         return NEW_CREDENTIALS
 
     def check(self, credentials: Credentials) -> None:
@@ -35,8 +36,8 @@ class FakeRegistry:
         if not self.accepts:
             raise RegistryError("POST /v2/auth/token failed: HTTP 401")
 
-    def revoke(self, credentials: Credentials, token_id: str) -> None:
-        self.calls.append(("revoke", credentials, token_id))
+    def revoke(self, account: Account, token_id: str) -> None:
+        self.calls.append(("revoke", account, token_id))
         if self.revoke_fails:
             raise RegistryError("DELETE failed: HTTP 500")
 
@@ -47,7 +48,7 @@ def event(step: str, token: str = TOKEN) -> dict[str, str]:
 
 def test_unknown_step_is_refused() -> None:
     with pytest.raises(RotationError, match="unknown rotation step"):
-        rotation.rotate(event("deleteSecret"), object(), FakeRegistry())
+        rotation.rotate(event("deleteSecret"), object(), FakeRegistry(), "account")
 
 
 def test_malformed_secret_is_reported_without_its_content() -> None:
@@ -78,14 +79,14 @@ class FakeHub:
         return request.get_method(), request.full_url, body, request.get_header("Authorization")
 
 
-def test_docker_hub_issues_a_read_only_token_with_the_current_credentials() -> None:
+def test_docker_hub_issues_a_read_only_token_signed_in_with_the_account() -> None:
     hub = FakeHub({"access_token": "jwt"}, {"uuid": "uuid-new", "token": "dckr_pat_new"})
-    issued = rotation.DockerHub(opener=hub).issue_token(CURRENT_CREDENTIALS, "cicd-rotation-4b7e1c2a")
+    issued = rotation.DockerHub(opener=hub).issue_token(ACCOUNT, "docker.io", "cicd-rotation-4b7e1c2a")
     assert issued == NEW_CREDENTIALS
     assert hub.sent(0) == (
         "POST",
         "https://hub.docker.com/v2/auth/token",
-        {"identifier": "ci-bot", "secret": "dckr_pat_old"},
+        {"identifier": "ci-bot", "secret": "account-password"},
         None,
     )
     assert hub.sent(1) == (
@@ -98,7 +99,7 @@ def test_docker_hub_issues_a_read_only_token_with_the_current_credentials() -> N
 
 def test_docker_hub_revokes_by_token_id() -> None:
     hub = FakeHub({"access_token": "jwt"}, None)
-    rotation.DockerHub(opener=hub).revoke(NEW_CREDENTIALS, "uuid-old")
+    rotation.DockerHub(opener=hub).revoke(ACCOUNT, "uuid-old")
     assert hub.sent(1) == ("DELETE", "https://hub.docker.com/v2/access-tokens/uuid-old", None, "Bearer jwt")
 
 

@@ -131,7 +131,7 @@ class BlueGreenService(Construct):
         )
         service = self.service.node.default_child
         service.add_property_override("TaskDefinition", self.task_definition.family)
-        service.add_dependency(self.task_definition.node.default_child)
+        service.node.add_dependency(self.task_definition)
 
     @property
     def test_url(self) -> str:

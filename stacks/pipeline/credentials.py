@@ -14,17 +14,25 @@ from constructs import Construct
 from stacks.naming import PIPELINE, Names
 from stacks.pipeline.projects import LOG_RETENTION
 from stacks.pipeline.roles import function_role
-from stacks.scanner_suppressions import skip_checkov
+from stacks.scanner_suppressions import acknowledge_nag, skip_checkov
 
 ROTATION_CODE = Path(__file__).parent / "runtime" / "rotation"
 ROTATION_DAYS = 30
 PLACEHOLDER = {"registry": "docker.io", "username": ""}
 """The generated value: an empty username means "not configured"; builds then pull anonymously and
 each scheduled rotation is a logged no-op until the operator stores real credentials."""
+ACCOUNT_PLACEHOLDER = {"username": ""}
+"""The account secret's generated value: rotation is a logged no-op until the operator stores the account."""
 
 
 class RegistryCredentials(Construct):
-    """The secret builds log in to the Docker registry with, and its rotation."""
+    """The secret builds log in to the Docker registry with, and its rotation.
+
+    Docker Hub issues and deletes access tokens only for a session opened with the account's
+    password, so rotation needs the account: it lives in a second secret that only the rotation
+    function reads (builds never see the password), and the credentials secret holds the read-only
+    access token rotation issues (or one the operator issued by hand, revoked at the first rotation
+    only if its `token_id` is stored)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, names: Names) -> None:
         super().__init__(scope, construct_id)
@@ -34,10 +42,11 @@ class RegistryCredentials(Construct):
             "Secret",
             secret_name=secret_name,
             description=(
-                "Docker Hub credentials for image builds: JSON with registry, username and password (an access "
-                "token). Created as a placeholder: set the real value with `aws secretsmanager put-secret-value "
-                f"--secret-id {secret_name} --secret-string file://credentials.json`. Rotation then replaces the "
-                f"token every {ROTATION_DAYS} days."
+                "Docker Hub credentials for image builds: JSON with registry, username and password (a read-only "
+                "personal access token). Created as a placeholder: set the real value with `aws secretsmanager "
+                f"put-secret-value --secret-id {secret_name} --secret-string file://credentials.json`. Rotation "
+                f"replaces the token every {ROTATION_DAYS} days once the account secret "
+                f"{names.registry_account()} holds the account's username and password."
             ),
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 secret_string_template=json.dumps(PLACEHOLDER),
@@ -52,6 +61,36 @@ class RegistryCredentials(Construct):
             "CKV_AWS_149",
             "Encrypted with the AWS managed aws/secretsmanager key: only this account's build roles and rotation "
             "function read it, so a customer managed key would add key management and no separation.",
+        )
+        self.account = secretsmanager.Secret(
+            self,
+            "Account",
+            secret_name=names.registry_account(),
+            description=(
+                "The Docker Hub account that owns the build token: JSON with username and password. Only the "
+                "rotation function reads it (Docker Hub issues tokens only to a password session). Set it with "
+                f"`aws secretsmanager put-secret-value --secret-id {names.registry_account()} --secret-string "
+                "file://account.json`; until then rotation keeps the stored token."
+            ),
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps(ACCOUNT_PLACEHOLDER),
+                generate_string_key="password",
+                exclude_punctuation=True,
+                password_length=32,
+            ),
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        skip_checkov(
+            self.account,
+            "CKV_AWS_149",
+            "Encrypted with the AWS managed aws/secretsmanager key: only the rotation function reads it.",
+        )
+        acknowledge_nag(
+            self.account.node.default_child,
+            "AwsSolutions-SMG4",
+            "The account password of the Docker Hub account that owns the build token: Docker Hub has no API that "
+            "changes an account's password, so Secrets Manager cannot rotate it; the token builds use, which is "
+            "the exposed credential, rotates every 30 days, and only the rotation function can read this secret.",
         )
         self.rotation_function = self._rotation_function(names)
         # L1 schedule: the L2 one also grants secretsmanager:GetRandomPassword on '*', which this
@@ -97,6 +136,9 @@ class RegistryCredentials(Construct):
                 resources=[self.secret.secret_arn],
             )
         )
+        role.add_to_policy(
+            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[self.account.secret_arn])
+        )
         function = lambda_.Function(
             self,
             "RotationFunction",
@@ -107,6 +149,7 @@ class RegistryCredentials(Construct):
             code=lambda_.Code.from_asset(str(ROTATION_CODE), exclude=["__pycache__", "*.pyc"]),
             role=role,
             log_group=log_group,
+            environment={"ACCOUNT_SECRET_ID": self.account.secret_arn},
             timeout=cdk.Duration.seconds(30),
             memory_size=128,
         )

@@ -1,18 +1,25 @@
 """Secrets Manager rotation of the Docker registry credentials used by image builds.
 
-The secret is JSON: {"registry", "username", "password"[, "token_id"]}, where the password is a
-registry access token. The four rotation steps:
-- createSecret: ask the registry for a new access token with the current credentials; store it as
+Two secrets, as Secrets Manager's rotation with a separate administrator secret works:
+- the credentials secret, which builds read: JSON {"registry", "username", "password"[, "token_id"]},
+  where the password is an access token (Docker Hub: a read-only personal access token);
+- the account secret (`ACCOUNT_SECRET_ID`), which only this function reads: JSON {"username",
+  "password"} of the registry account that owns the tokens. Docker Hub issues and deletes access
+  tokens only for a session opened with the account's password, never with an access token, so the
+  token builds use cannot rotate itself.
+
+The four rotation steps:
+- createSecret: ask the registry, signed in with the account, for a new access token; store it as
   the AWSPENDING version.
 - setSecret: nothing to do; the registry itself issued the token, so it already knows it.
-- testSecret: log in to the registry with the pending credentials.
+- testSecret: log in to the registry with the pending credentials, as a build does.
 - finishSecret: make the pending version AWSCURRENT, then revoke the previous token.
 
-While the secret still holds the placeholder the stack creates (no username), a scheduled rotation
-is a clean no-op: each step logs that there is nothing to rotate, and finishSecret removes the
-AWSPENDING label Secrets Manager put on the empty new version, so the rotation ends successfully
-and the next one is not refused as "still in progress". Rotation starts working with the first
-real credentials the operator stores.
+A step that fails before finishSecret takes AWSPENDING off the version (and revokes a token it
+issued), so a failed rotation never leaves the secret stuck "in progress": the next scheduled one
+starts clean. While either secret still holds its placeholder (no username), a scheduled rotation is
+a clean no-op: each step logs that there is nothing to rotate, and finishSecret removes the
+AWSPENDING label Secrets Manager put on the empty new version.
 
 Every registry call goes through the small `Registry` interface; `DockerHub` implements it for
 Docker Hub's API with the standard library.
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -29,6 +37,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 import boto3
+from botocore.exceptions import ClientError
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
@@ -70,19 +79,35 @@ class Credentials:
         return json.dumps({key: value for key, value in asdict(self).items() if value is not None})
 
 
+@dataclass(frozen=True)
+class Account:
+    """The registry account that owns the access tokens (its password, never a token)."""
+
+    username: str
+    password: str
+
+    @classmethod
+    def parse(cls, secret_string: str) -> Account:
+        try:
+            value = json.loads(secret_string)
+            return cls(username=value["username"], password=value.get("password", ""))
+        except (ValueError, KeyError, TypeError) as error:
+            raise RotationError(f"account secret is not username/password JSON: {type(error).__name__}") from None
+
+
 class Registry(Protocol):
     """The registry calls rotation needs."""
 
-    def issue_token(self, credentials: Credentials, label: str) -> Credentials:
-        """New credentials with a fresh access token, authenticated with `credentials`."""
+    def issue_token(self, account: Account, registry: str, label: str) -> Credentials:
+        """New credentials with a fresh access token, issued by the registry to `account`."""
         ...
 
     def check(self, credentials: Credentials) -> None:
         """Raise RegistryError unless the registry accepts `credentials`."""
         ...
 
-    def revoke(self, credentials: Credentials, token_id: str) -> None:
-        """Delete the access token `token_id`, authenticated with `credentials`."""
+    def revoke(self, account: Account, token_id: str) -> None:
+        """Delete `account`'s access token `token_id`."""
         ...
 
 
@@ -100,19 +125,20 @@ class DockerHub:
         self._open = opener
         self._timeout = timeout
 
-    def issue_token(self, credentials: Credentials, label: str) -> Credentials:
+    def issue_token(self, account: Account, registry: str, label: str) -> Credentials:
         body = {"token_label": label, "scopes": list(self.SCOPES)}
-        token = self._call("POST", "/v2/access-tokens", body, bearer=self._bearer(credentials))
-        return Credentials(credentials.registry, credentials.username, token["token"], token["uuid"])
+        token = self._call("POST", "/v2/access-tokens", body, bearer=self._bearer(account.username, account.password))
+        return Credentials(registry, account.username, token["token"], token["uuid"])
 
     def check(self, credentials: Credentials) -> None:
-        self._bearer(credentials)
+        self._bearer(credentials.username, credentials.password)
 
-    def revoke(self, credentials: Credentials, token_id: str) -> None:
-        self._call("DELETE", f"/v2/access-tokens/{token_id}", None, bearer=self._bearer(credentials))
+    def revoke(self, account: Account, token_id: str) -> None:
+        bearer = self._bearer(account.username, account.password)
+        self._call("DELETE", f"/v2/access-tokens/{token_id}", None, bearer=bearer)
 
-    def _bearer(self, credentials: Credentials) -> str:
-        body = {"identifier": credentials.username, "secret": credentials.password}
+    def _bearer(self, identifier: str, secret: str) -> str:
+        body = {"identifier": identifier, "secret": secret}
         return self._call("POST", "/v2/auth/token", body)["access_token"]
 
     def _call(self, method: str, path: str, body: dict | None, bearer: str | None = None) -> dict[str, Any]:
@@ -135,7 +161,7 @@ class DockerHub:
 # --- the four steps ----------------------------------------------------------------------------
 
 
-def create_secret(secrets: Any, registry: Registry, arn: str, token: str) -> None:
+def create_secret(secrets: Any, registry: Registry, arn: str, token: str, account: Account) -> None:
     current = _credentials(secrets, arn, stage=CURRENT)
     try:
         secrets.get_secret_value(SecretId=arn, VersionId=token, VersionStage=PENDING)
@@ -144,18 +170,18 @@ def create_secret(secrets: Any, registry: Registry, arn: str, token: str) -> Non
     except secrets.exceptions.ResourceNotFoundException:
         pass
     # If storing fails after this call, the new token is orphaned in the registry until revoked by hand.
-    pending = registry.issue_token(current, label=f"cicd-rotation-{token[:8]}")
+    pending = registry.issue_token(account, current.registry, label=f"cicd-rotation-{token[:8]}")
     secrets.put_secret_value(
         SecretId=arn, ClientRequestToken=token, SecretString=pending.dumps(), VersionStages=[PENDING]
     )
     logger.info("createSecret: stored a new access token as version %s", token)
 
 
-def set_secret(secrets: Any, registry: Registry, arn: str, token: str) -> None:
+def set_secret(secrets: Any, registry: Registry, arn: str, token: str, account: Account) -> None:
     logger.info("setSecret: the registry issued the token in createSecret; nothing to set")
 
 
-def test_secret(secrets: Any, registry: Registry, arn: str, token: str) -> None:
+def test_secret(secrets: Any, registry: Registry, arn: str, token: str, account: Account) -> None:
     registry.check(_credentials(secrets, arn, stage=PENDING, version=token))
     logger.info("testSecret: the registry accepts version %s", token)
 
@@ -163,7 +189,7 @@ def test_secret(secrets: Any, registry: Registry, arn: str, token: str) -> None:
 test_secret.__test__ = False  # a rotation step named by AWS, not a pytest test
 
 
-def finish_secret(secrets: Any, registry: Registry, arn: str, token: str) -> None:
+def finish_secret(secrets: Any, registry: Registry, arn: str, token: str, account: Account) -> None:
     versions = secrets.describe_secret(SecretId=arn)["VersionIdsToStages"]
     current_version = next(version for version, stages in versions.items() if CURRENT in stages)
     if current_version == token:
@@ -176,7 +202,7 @@ def finish_secret(secrets: Any, registry: Registry, arn: str, token: str) -> Non
     logger.info("finishSecret: version %s is now current", token)
     if previous.token_id:
         try:
-            registry.revoke(_credentials(secrets, arn, stage=CURRENT, version=token), previous.token_id)
+            registry.revoke(account, previous.token_id)
         except RegistryError as error:
             # Rotation itself succeeded; the old token stays valid until revoked in the registry.
             logger.warning("finishSecret: could not revoke the previous token: %s", error)
@@ -190,9 +216,9 @@ STEPS = {
 }
 
 
-def skip_placeholder(secrets: Any, arn: str, token: str, step: str) -> None:
+def skip_placeholder(secrets: Any, arn: str, token: str, step: str, which: str = "the secret") -> None:
     """The rotation of a secret that holds no registry credentials yet: nothing to issue, test or revoke."""
-    logger.info("%s: the secret still holds its placeholder (no username): nothing to rotate", step)
+    logger.info("%s: %s still holds its placeholder (no username): nothing to rotate", step, which)
     if step == "finishSecret":
         secrets.update_secret_version_stage(SecretId=arn, VersionStage=PENDING, RemoveFromVersionId=token)
         logger.info("finishSecret: removed %s from the empty version %s; the placeholder stays current", PENDING, token)
@@ -205,7 +231,23 @@ def _credentials(secrets: Any, arn: str, *, stage: str, version: str | None = No
     return Credentials.parse(secrets.get_secret_value(**request)["SecretString"])
 
 
-def rotate(event: dict[str, str], secrets: Any, registry: Registry) -> None:
+def abandon(secrets: Any, registry: Registry, arn: str, token: str, account: Account) -> None:
+    """After a failed step: revoke the token this rotation issued, if any, and take AWSPENDING off its
+    version, so the next rotation starts clean instead of being refused as still in progress."""
+    try:
+        pending = _credentials(secrets, arn, stage=PENDING, version=token)
+    except (ClientError, RotationError):  # createSecret failed before it stored anything
+        pending = None
+    if pending is not None and pending.token_id:
+        try:
+            registry.revoke(account, pending.token_id)
+        except RegistryError as error:
+            logger.warning("could not revoke the token this failed rotation issued: %s", error)
+    secrets.update_secret_version_stage(SecretId=arn, VersionStage=PENDING, RemoveFromVersionId=token)
+    logger.info("removed %s from version %s: the next rotation starts clean", PENDING, token)
+
+
+def rotate(event: dict[str, str], secrets: Any, registry: Registry, account_secret: str) -> None:
     """Check that the event is a rotation Secrets Manager set up, then run its step."""
     arn, token, step = event["SecretId"], event["ClientRequestToken"], event["Step"]
     if step not in STEPS:
@@ -224,9 +266,18 @@ def rotate(event: dict[str, str], secrets: Any, registry: Registry) -> None:
     if not _credentials(secrets, arn, stage=CURRENT).username:
         skip_placeholder(secrets, arn, token, step)
         return
-    STEPS[step](secrets, registry, arn, token)
+    account = Account.parse(secrets.get_secret_value(SecretId=account_secret)["SecretString"])
+    if not account.username:
+        skip_placeholder(secrets, arn, token, step, which="the account secret")
+        return
+    try:
+        STEPS[step](secrets, registry, arn, token, account)
+    except Exception:
+        if step != "finishSecret":
+            abandon(secrets, registry, arn, token, account)
+        raise
 
 
 def handler(event: dict[str, str], context: Any) -> None:
     """Lambda entry point."""
-    rotate(event, boto3.client("secretsmanager"), DockerHub())
+    rotate(event, boto3.client("secretsmanager"), DockerHub(), os.environ["ACCOUNT_SECRET_ID"])
