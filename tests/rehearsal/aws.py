@@ -113,6 +113,7 @@ class CodeDeployEngine:
 
     def __enter__(self) -> CodeDeployEngine:
         engine = self
+        self._before = {deployment.deployment_id for deployment in _all_deployments()}
 
         def get_deployment(response: CodeDeployResponse) -> ActionResult:
             engine.backend = response.codedeploy_backend
@@ -154,4 +155,12 @@ class CodeDeployEngine:
         del CodeDeployResponse.put_lifecycle_event_hook_execution_status
 
     def deployments(self) -> Iterator[Any]:
-        return iter(self.backend.deployments.values())
+        """The deployments created, in any account, since the engine started."""
+        return (deployment for deployment in _all_deployments() if deployment.deployment_id not in self._before)
+
+
+def _all_deployments() -> Iterator[Any]:
+    for account in list(codedeploy_backends.keys()):
+        regions = codedeploy_backends[account]
+        if REGION in regions:
+            yield from regions[REGION].deployments.values()

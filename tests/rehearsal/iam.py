@@ -145,8 +145,24 @@ def decision(documents: list[dict[str, Any]], action: str, resource: str, contex
 
 def trust_admits(role: Role, *, caller_arn: str | None, service: str | None, context: dict[str, str]) -> bool:
     """Whether the role's trust policy lets this caller (a role's ARN, or an AWS service) assume it."""
+    return resource_policy_admits(
+        role.trust, "sts:AssumeRole", role.arn, caller_arn=caller_arn, service=service, context=context
+    )
+
+
+def resource_policy_admits(
+    policy: dict[str, Any],
+    action: str,
+    resource: str,
+    *,
+    caller_arn: str | None,
+    service: str | None = None,
+    context: dict[str, str],
+) -> bool:
+    """Whether a resource-based policy (a trust policy, a repository policy) allows this caller the action
+    on the resource: a statement naming the caller (its account, its ARN, `*`) or the service."""
     admitted = False
-    for statement in _listed(role.trust.get("Statement", [])):
+    for statement in _listed(policy.get("Statement", [])):
         principal = statement.get("Principal", {})
         if principal == "*":
             named = True
@@ -158,7 +174,7 @@ def trust_admits(role: Role, *, caller_arn: str | None, service: str | None, con
                 p in ("*", caller_arn, account, f"arn:aws:iam::{account}:root")
                 for p in _listed(principal.get("AWS", []))
             )
-        if named and _matches({**statement, "Resource": "*"}, "sts:AssumeRole", role.arn, context):
+        if named and _matches({"Resource": "*", **statement}, action, resource, context):
             if statement["Effect"] == "Deny":
                 return False
             admitted = True
@@ -296,6 +312,20 @@ class Authorizer:
         if response._get_param("ExternalId"):
             context["sts:ExternalId"] = response._get_param("ExternalId")
         return trust_admits(target, caller_arn=caller.arn, service=None, context=context)
+
+    def with_resource_policy(self, role: Role, action: str, resource: str, policy: dict[str, Any]) -> bool:
+        """A call on a resource with a resource-based policy (a repository): across accounts the caller's
+        identity policy and the resource's policy must both allow it, within one account either does
+        (IAM's evaluation logic). Recorded like the calls moto answers."""
+        context = {"aws:PrincipalArn": role.arn, "aws:PrincipalAccount": role.account}
+        identity = decision(role.documents, action, resource, context)
+        admitted = resource_policy_admits(policy, action, resource, caller_arn=role.arn, context=context)
+        if resource.split(":")[4] == role.account:
+            allowed = identity != "Deny" and (identity == "Allow" or admitted)
+        else:
+            allowed = identity == "Allow" and admitted
+        self.decisions.append((role.name, action, resource, "Allow" if allowed else "Deny"))
+        return allowed
 
     def denied(self) -> list[tuple[str, str, str, str]]:
         return [entry for entry in self.decisions if entry[3] == "Deny"]

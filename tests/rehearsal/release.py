@@ -25,19 +25,20 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.exceptions
 import requests
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.responses import BaseResponse
 from moto.server import ThreadedMotoServer
 
 from tests.rehearsal.aws import CodeDeployEngine
+from tests.rehearsal.cloudformation import CloudFormation
 from tests.rehearsal.codebuild import Build, Project, Sandbox
-from tests.rehearsal.iam import Authorizer, evaluated, roles_of, service_may_assume
+from tests.rehearsal.iam import Authorizer, decision, evaluated, roles_of, service_may_assume
 from tests.rehearsal.templates import REGION, Stack, load_stacks
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_APP = ROOT / "sample-app"
-WAIT_HANDLE_URL = "https://cloudformation-waitcondition-us-east-1.s3.amazonaws.com/arn%3Aaws%3Acloudformation/handle?X-Amz-Signature=rehearsal"
 Edit = Callable[[str, dict[str, Any]], dict[str, Any]]
 """A change to a project's buildspec (by project name), to rehearse what a defect would do."""
 _VARIABLE = re.compile(r"#\{([^.}]+)\.([^}]+)\}")
@@ -130,6 +131,9 @@ class FirstRelease:
         self.stacks = load_stacks(cdk_out)
         self.order = list(self.stacks)
         self.iam = Authorizer(roles_of(list(self.stacks.values())))
+        self.cloudformation = CloudFormation(self.session, self.client, self.iam, self.start_build, cdk_out)
+        self.stopped = ""
+        """Why the pipeline stopped before its end (an action that failed), empty if it ran through."""
         self.endpoint, self.timeline, self.edit = endpoint, timeline, edit
         self.sandbox = Sandbox(root, endpoint)
         (root / "empty").mkdir(exist_ok=True)
@@ -181,58 +185,31 @@ class FirstRelease:
         for name in self.order:
             stack = self.stacks[name]
             self.timeline.stage = f"deploy {name}"
-            self.provision(stack)
-            if name.startswith("cicd-foundation-"):
-                self.bootstrap_images(stack)
+            self.cloudformation.deploy(stack)
+            self.iam.roles = roles_of(list(self.stacks.values()))  # with the ARNs this stack's creation fixed
 
-    def provision(self, stack: Stack) -> None:
-        """The resources the release touches, created from the stack's template in its account."""
-        session = self.session(stack.account)
-        ecr, secrets, codedeploy, s3 = (self.client(session, s) for s in ("ecr", "secretsmanager", "codedeploy", "s3"))
-        for _, properties in stack.of_type("AWS::ECR::Repository"):
-            ecr.create_repository(
-                repositoryName=properties["RepositoryName"],
-                imageTagMutability=properties.get("ImageTagMutability", "MUTABLE"),
-                imageScanningConfiguration={
-                    "scanOnPush": properties.get("ImageScanningConfiguration", {}).get("ScanOnPush", False)
-                },
-            )
-        for logical_id, properties in stack.of_type("AWS::SecretsManager::Secret"):
-            generate = properties["GenerateSecretString"]
-            value = {
-                **json.loads(generate["SecretStringTemplate"]),
-                generate["GenerateStringKey"]: "generated-by-secrets-manager",
-            }
-            stack.physical[logical_id] = secrets.create_secret(Name=properties["Name"], SecretString=json.dumps(value))[
-                "ARN"
-            ]
-        for _, properties in stack.of_type("AWS::CodeDeploy::Application"):
-            codedeploy.create_application(
-                applicationName=properties["ApplicationName"], computePlatform=properties["ComputePlatform"]
-            )
-        for _, properties in stack.of_type("AWS::CodeDeploy::DeploymentGroup"):
-            codedeploy.create_deployment_group(
-                applicationName=stack.ref(properties["ApplicationName"]["Ref"]),
-                deploymentGroupName=properties["DeploymentGroupName"],
-                serviceRoleArn=stack.attribute(properties["ServiceRoleArn"]["Fn::GetAtt"][0], "Arn"),
-                deploymentStyle={
-                    key[0].lower() + key[1:]: value for key, value in properties["DeploymentStyle"].items()
-                },
-            )
-        for _, properties in stack.of_type("AWS::S3::Bucket"):
-            s3.create_bucket(Bucket=properties["BucketName"])
-            if properties.get("VersioningConfiguration", {}).get("Status") == "Enabled":
-                s3.put_bucket_versioning(Bucket=properties["BucketName"], VersioningConfiguration={"Status": "Enabled"})
+    def destroy(self) -> list[str]:
+        """`make destroy`: every stack in reverse order; what CloudFormation could not delete."""
+        failures = []
+        for name in reversed(self.order):
+            self.timeline.stage = f"destroy {name}"
+            failures += self.cloudformation.destroy(self.stacks[name])
+        return failures
 
-    def bootstrap_images(self, stack: Stack) -> None:
-        """The custom resource starts the bootstrap build; its post_build signals the wait condition."""
-        (project_id,) = [logical_id for logical_id, _ in stack.of_type("AWS::CodeBuild::Project")]
+    def start_build(self, stack: Stack, project_name: str, variables: dict[str, str]) -> None:
+        """A build a custom resource starts (the image bootstrap): no source, the overrides as variables;
+        its post_build signals the wait condition."""
+        (project_id,) = [
+            logical_id
+            for logical_id, properties in stack.of_type("AWS::CodeBuild::Project")
+            if stack.resolve(properties["Name"]) == project_name
+        ]
         self.timeline.stage = "image bootstrap"
         self.builds["bootstrap"] = self.sandbox.run(
             project(stack, project_id, self.edit),
             source=self.sandbox.root / "empty",  # no source: the build starts in an empty directory
             credentials=self.role_credentials(stack, project_id),
-            variables={"WAIT_HANDLE_URL": WAIT_HANDLE_URL},
+            variables=variables,
         )
 
     # --- the pipeline's first run -------------------------------------------------------------
@@ -249,14 +226,18 @@ class FirstRelease:
                 self.actions.append(action["Name"])
                 provider = action["ActionTypeId"]["Provider"]
                 if provider == "S3":
+                    version = self.read_source(stack, action)
+                    if version is None:
+                        return
                     artifacts[action["OutputArtifacts"][0]["Name"]] = SAMPLE_APP
-                    self.exported[action["Namespace"]] = {"VersionId": self.seed_source(stack, action)}
+                    self.exported[action["Namespace"]] = {"VersionId": version}
                 elif provider == "Manual":
                     if not approve:
                         return
                 elif provider == "CodeBuild":
                     build = self.run_action(stack, action, artifacts[action["InputArtifacts"][0]["Name"]])
                     if not build.succeeded:
+                        self.stopped = f"{action['Name']} failed"
                         return
                     for output in action.get("OutputArtifacts", []):
                         artifacts[output["Name"]] = build.artifacts
@@ -265,12 +246,16 @@ class FirstRelease:
                 else:
                     raise ValueError(f"the rehearsal does not play {provider} actions ({action['Name']})")
 
-    def seed_source(self, stack: Stack, action: dict[str, Any]) -> str:
-        """What the SampleSource custom resource copies to the source key before the pipeline exists."""
-        bucket = action["Configuration"]["S3Bucket"]  # the foundation stack's, by name
+    def read_source(self, stack: Stack, action: dict[str, Any]) -> str | None:
+        """The S3 source action: the object's version (what the deploy-time seeding put there), or None
+        when there is none, which fails the pipeline's first run."""
+        bucket, key = action["Configuration"]["S3Bucket"], action["Configuration"]["S3ObjectKey"]
         s3 = self.client(self.session(stack.account), "s3")
-        put = s3.put_object(Bucket=bucket, Key=action["Configuration"]["S3ObjectKey"], Body=b"sample-app bundle")
-        return put.get("VersionId", "null")
+        try:
+            return s3.head_object(Bucket=bucket, Key=key).get("VersionId", "null")
+        except botocore.exceptions.ClientError:
+            self.stopped = f"{action['Name']} failed: the object s3://{bucket}/{key} does not exist"
+            return None
 
     def run_action(self, stack: Stack, action: dict[str, Any], source: Path) -> Build:
         project_id = action["Configuration"]["ProjectName"]["Ref"]
@@ -279,15 +264,44 @@ class FirstRelease:
             for entry in json.loads(action["Configuration"].get("EnvironmentVariables", "[]"))
         }
         script = self.deployments.get(action["Name"], ["InProgress", "Succeeded"])
+        played = project(stack, project_id, self.edit)
         with CodeDeployEngine(stack.account, script) as self.engines[action["Name"]]:
             build = self.sandbox.run(
-                project(stack, project_id, self.edit),
+                played,
                 source=source,
                 credentials=self.role_credentials(stack, project_id),
                 variables=variables,
             )
+        unfinished = [d for d in self.engines[action["Name"]].deployments() if d.status != "Succeeded"]
+        if build.succeeded and unfinished:  # CodePipeline would go on while CodeDeploy has not finished
+            build.phases["build"] = "FAILED"
+            build.output += (
+                f"\nthe action succeeded while deployment {unfinished[0].deployment_id} is {unfinished[0].status}"
+            )
+        if build.succeeded and "EXECUTION_ROLE_ARN" in played.environment:
+            refused = self.pull_as_task(played.environment["EXECUTION_ROLE_ARN"], variables["IMAGE_URI"])
+            if refused:
+                build.phases["build"] = "FAILED"
+                build.output += f"\nthe deployed tasks cannot start: {refused}"
         self.builds[action["Name"]] = build
         return build
+
+    def pull_as_task(self, execution_role: str, image_uri: str) -> str:
+        """What ECS does to start the deployed tasks: pull the image with the task execution role, from
+        the pipeline account's repository (its repository policy admits other accounts). Why it cannot,
+        or empty."""
+        role = self.iam.roles[execution_role]
+        service_may_assume(role, "ecs-tasks.amazonaws.com")
+        account, repository = image_uri.split(".")[0], image_uri.split("/", 1)[1].split(":")[0]
+        ecr = self.client(self.session(account), "ecr")
+        policy = json.loads(ecr.get_repository_policy(repositoryName=repository)["policyText"])
+        arn = f"arn:aws:ecr:{REGION}:{account}:repository/{repository}"
+        if decision(role.documents, "ecr:GetAuthorizationToken", "*", {"aws:PrincipalArn": role.arn}) != "Allow":
+            return f"{role.name} may not ecr:GetAuthorizationToken"
+        for action in ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"):
+            if not self.iam.with_resource_policy(role, action, arn, policy):
+                return f"{role.name} may not {action} on {arn}"
+        return ""
 
 
 def main(argv: list[str]) -> int:

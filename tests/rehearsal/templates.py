@@ -79,6 +79,11 @@ class Stack:
         if logical_id in self.physical:
             return self.physical[logical_id]
         resource_type = self.resources[logical_id]["Type"]
+        if resource_type == "AWS::CloudFormation::WaitConditionHandle":  # a pre-signed URL
+            return (
+                f"https://cloudformation-waitcondition-{REGION}.s3.amazonaws.com/arn%3Aaws%3Acloudformation%3A"
+                f"{REGION}%3A{self.account}%3Astack/{self.name}/{logical_id}?X-Amz-Signature=rehearsal"
+            )
         if resource_type in _REF_ARNS:
             return self.attribute(logical_id, "Arn")
         if resource_type == "AWS::ECS::Service":

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from stacks.pipeline.buildspecs import START_DOCKER
+from tests.rehearsal.ecr_lifecycle import expired
+from tests.rehearsal.manifests import image_manifest
 from tests.rehearsal.release import FirstRelease, Timeline, moto_server
 from tests.support import Synthesized
 
@@ -199,6 +201,8 @@ def test_every_call_is_allowed_by_the_role_that_makes_it(first_release: tuple[Fi
     assert ("deploy-sample-role-prod-dev", "sts:AssumeRole") in judged
     assert ("sample-deploy-role-prod-dev", "codedeploy:CreateDeployment") in judged
     assert ("sample-build-role-pipeline-dev", "secretsmanager:GetSecretValue") in judged
+    # ECS pulls each deployed image with the environment's execution role (repository policy evaluated)
+    assert ("sample-execution-role-prod-dev", "ecr:BatchGetImage") in judged
 
 
 def test_each_later_environment_waits_for_its_approval(first_release: tuple[FirstRelease, Timeline]) -> None:
@@ -256,3 +260,49 @@ def test_an_anonymous_docker_hub_pull_fails_the_release(cdk_out: Path, tmp_path:
             "toomanyrequests: You have reached your unauthenticated pull rate limit"
             in release.builds["bootstrap"].output
         )
+
+
+def test_the_deploy_time_calls_are_made_with_their_provider_roles_rights(
+    first_release: tuple[FirstRelease, Timeline],
+) -> None:
+    """Read from the custom resources' Create properties: removing one from the code removes its call."""
+    release, _ = first_release
+    calls = sorted((stack.rsplit("-", 1)[0], call) for stack, call, _ in release.cloudformation.sdk_calls)
+    assert calls == [
+        ("cicd-dev", "IAM:createServiceLinkedRole"),
+        ("cicd-foundation-pipeline", "CodeBuild:startBuild"),
+        ("cicd-pipeline-sample", "S3:copyObject"),
+        ("cicd-prod", "IAM:createServiceLinkedRole"),
+        ("cicd-staging", "IAM:createServiceLinkedRole"),
+    ]
+    assert not release.stopped
+
+
+def test_the_repository_lifecycle_keeps_every_deployed_image(first_release: tuple[FirstRelease, Timeline]) -> None:
+    """35 more builds later, ECR's lifecycle evaluation (ecr_lifecycle.py) still keeps what each
+    environment runs, and expires the oldest builds beyond the catch-all's count."""
+    release, _ = first_release
+    ecr = release.client(release.session(PIPELINE), "ecr")
+    repository = "sample-ecr-repository-pipeline-dev"
+    for build in range(35):
+        ecr.put_image(
+            repositoryName=repository, imageManifest=image_manifest(f"sha256:{build:064x}"), imageTag=f"b{build}"
+        )
+    images = ecr.describe_images(repositoryName=repository)["imageDetails"]
+    policy = json.loads(ecr.get_lifecycle_policy(repositoryName=repository)["lifecyclePolicyText"])
+    gone = expired(policy, images)
+    deployed = {image["imageDigest"] for image in images if any(t.startswith("deployed-") for t in image["imageTags"])}
+    assert deployed and not deployed & gone
+    assert len(gone) == len(images) - 30 - len(deployed)
+
+
+def test_destroy_leaves_no_bucket_or_repository_behind(cdk_out: Path, tmp_path: Path) -> None:
+    """Buckets are emptied by their auto-delete provider and repositories deleted with their images."""
+    for release, _ in rehearse(cdk_out, tmp_path):
+        assert not release.stopped
+        assert release.destroy() == []
+        for account in (PIPELINE, STAGING, PROD):
+            session = release.session(account)
+            assert release.client(session, "ecr").describe_repositories()["repositories"] == []
+            buckets = {bucket["Name"] for bucket in release.client(session, "s3").list_buckets()["Buckets"]}
+            assert buckets <= {f"cdk-hnb659fds-assets-{account}-us-east-1"}, buckets  # `cdk bootstrap`'s own
