@@ -3,9 +3,9 @@ repository, and `make rehearse` must then fail (exit status not 0); the unchange
 
     python -m tests.rehearsal.mutants [NAME...]      # all mutants by default; prints one line each
 
-The copy holds the tracked files (modification times kept, so make sees the shared environments as
-up to date) with `.venv`, `.venv-iam`, `node_modules` and `.cache` linked from this checkout. A mutant
-whose text is not found exactly once is reported as broken, never as caught.
+The copy is the committed tree (`git archive HEAD`: edits in progress do not leak in) with `.venv`,
+`.venv-iam`, `node_modules` and `.cache` linked from this checkout, which make is told are up to date.
+A mutant whose text is not found exactly once is reported as broken, never as caught.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = (".venv", ".venv-iam", "node_modules", ".cache")
+UP_TO_DATE = ("-o", ".venv/.runtime", "-o", ".venv/.dev", "-o", "node_modules/.installed")
 
 
 @dataclass(frozen=True)
@@ -123,10 +124,9 @@ MUTANTS = (
 
 
 def copy_to(target: Path) -> None:
-    """The tracked files with their modification times, and the shared environments linked."""
-    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    files = [name for name in listed.splitlines() if (ROOT / name).exists()]
-    subprocess.run(["cp", "-p", "--parents", *files, str(target)], cwd=ROOT, check=True)
+    """The committed tree, and the shared environments linked."""
+    archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
     for name in SHARED:
         (target / name).symlink_to(ROOT / name)
 
@@ -146,7 +146,14 @@ def rehearse(mutant: Mutant | None) -> tuple[str, float]:
             path.write_text(text)
         started = time.monotonic()
         result = subprocess.run(
-            ["make", "--no-print-directory", "rehearse", "PYTEST_ARGS=-x -q", f"CDK_OUT={target / 'cdk.out'}"],
+            [
+                "make",
+                "--no-print-directory",
+                *UP_TO_DATE,
+                "rehearse",
+                "PYTEST_ARGS=-x -q",
+                f"CDK_OUT={target / 'cdk.out'}",
+            ],
             cwd=target,
             capture_output=True,
             text=True,
