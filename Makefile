@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 CDK_OUT ?= cdk.out
 REPORTS ?= reports
 
-.PHONY: synth test lint format scan security-doc bench bench-scale clean source-bundle deploy rehearse
+.PHONY: synth test lint format scan security-doc bench bench-scale clean source-bundle deploy rehearse mutants
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
@@ -103,7 +103,12 @@ deploy: $(VENV)/.runtime node_modules/.installed
 	$(CDK) deploy --all --require-approval never $(CDK_ARGS)
 
 # The rehearsals alone (also in `make test`), then the first release's timeline: stage, call, account.
-rehearse: $(VENV)/.dev node_modules/.installed
+rehearse: $(VENV)/.dev .venv-iam/.installed node_modules/.installed
 	python -m pytest -p no:cacheprovider -v tests/rehearsal $(PYTEST_ARGS)
 	$(CDK) synth --quiet -o $(CDK_OUT) $(CDK_ARGS)
 	python -m tests.rehearsal.release $(CDK_OUT)
+
+# Each run-time defect the rehearsal is for, put back into a copy of the committed tree: `make rehearse`
+# must fail for every one (MUTANTS="name,..." picks some; about three minutes each).
+mutants: $(VENV)/.dev .venv-iam/.installed node_modules/.installed
+	python -m tests.rehearsal.mutants "$(MUTANTS)"

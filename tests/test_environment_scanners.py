@@ -30,6 +30,7 @@ def acknowledged_findings(env: str) -> set[tuple[str, str]]:
         ("SampleService/ExecutionRole/Resource", "AwsSolutions-IAM5[Resource::*]"),
         ("SampleDeployment/SmokeTest/Role/Resource", "AwsSolutions-IAM5[Resource::*]"),
         ("SampleDeployment/ServiceRole/Resource", "AwsSolutions-IAM5[Resource::*]"),
+        ("SampleDeployRole/Role/Resource", "AwsSolutions-IAM5[Resource::*]"),
         (
             "SampleDeployment/ServiceRole/Resource",
             f"AwsSolutions-IAM5[Resource::{arn.format('ecs', f'task-set/{cluster}/{service}/*')}]",

@@ -28,6 +28,7 @@ WILDCARD_RESOURCE_ACTIONS = {
     "elasticloadbalancing:DescribeRules",
     "elasticloadbalancing:DescribeTargetGroups",
     "codedeploy:PutLifecycleEventHookExecutionStatus",
+    "codedeploy:StopDeployment",
 }
 """Actions AWS offers no resource-level permission for: the only ones allowed on Resource '*'."""
 
@@ -386,6 +387,7 @@ class TestEnvironment:
             ("ecs:RegisterTaskDefinition",),
             ("iam:PassRole",),
             ("codedeploy:CreateDeployment", "codedeploy:GetDeployment"),
+            ("codedeploy:StopDeployment",),
             (
                 "codedeploy:GetApplication",
                 "codedeploy:GetApplicationRevision",
@@ -405,6 +407,7 @@ class TestEnvironment:
         assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
         (group,) = envs.resources(env, "AWS::CodeDeploy::DeploymentGroup")
         deployments = statements[("codedeploy:CreateDeployment", "codedeploy:GetDeployment")]
+        assert statements[("codedeploy:StopDeployment",)]["Resource"] == "*"  # no resource type in the reference
         assert {"Ref": group} in deployments["Resource"]["Fn::Join"][1]
         config = statements[("codedeploy:GetDeploymentConfig",)]["Resource"]["Fn::Join"][1]
         assert config[-1].endswith(f":codedeploy:us-east-1:{account}:deploymentconfig:{TRAFFIC[env]}")

@@ -85,9 +85,14 @@ def test_each_application_gets_its_own_service_and_deployment_group(envs: Enviro
         template.resource_count_is("AWS::ECS::Service", 2)
         template.resource_count_is("AWS::CodeDeploy::DeploymentGroup", 2)
         template.resource_count_is("AWS::ElasticLoadBalancingV2::LoadBalancer", 2)
+    # The target groups' port is the placeholder's, fixed (create-only); the application's own port is
+    # opened to its tasks and reaches the service through the pipeline's appspec.
     envs.template("staging").has_resource_properties(
         "AWS::ElasticLoadBalancingV2::TargetGroup",
-        {"Name": f"gr-{LONG_APP}-staging-{SUFFIX}", "Port": 9000, "HealthCheckPath": "/ready"},
+        {"Name": f"gr-{LONG_APP}-staging-{SUFFIX}", "Port": 8080, "HealthCheckPath": "/ready"},
+    )
+    envs.template("staging").has_resource_properties(
+        "AWS::EC2::SecurityGroupIngress", {"FromPort": 9000, "ToPort": 9000, "IpProtocol": "tcp"}
     )
 
 

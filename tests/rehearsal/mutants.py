@@ -1,7 +1,7 @@
 """Does the rehearsal catch the defects it is for? Each mutant puts one defect back into a copy of the
 repository, and `make rehearse` must then fail (exit status not 0); the unchanged copy must pass.
 
-    python -m tests.rehearsal.mutants [NAME...]      # all mutants by default; prints one line each
+    make mutants [MUTANTS="name,name"]      # all mutants by default; prints one line each
 
 The copy is the committed tree (`git archive HEAD`: edits in progress do not leak in) with `.venv`,
 `.venv-iam`, `node_modules` and `.cache` linked from this checkout, which make is told are up to date.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = (".venv", ".venv-iam", "node_modules", ".cache")
-UP_TO_DATE = ("-o", ".venv/.runtime", "-o", ".venv/.dev", "-o", "node_modules/.installed")
+UP_TO_DATE = ("-o", ".venv/.runtime", "-o", ".venv/.dev", "-o", ".venv-iam/.installed", "-o", "node_modules/.installed")
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,11 @@ MUTANTS = (
         DEPLOY_ROLE,
         (('{"sts:ExternalId": names.external_id(env)}', '{"sts:ExternalId": names.external_id(env) + "-other"}'),),
     ),
-    Mutant("StopDeployment grant removed", DEPLOY_ROLE, ((', "codedeploy:StopDeployment"]', "]"),)),
+    Mutant(
+        "StopDeployment grant removed",
+        DEPLOY_ROLE,
+        (('        iam.PolicyStatement(actions=["codedeploy:StopDeployment"], resources=["*"]),\n', ""),),
+    ),
 )
 
 
@@ -167,7 +171,12 @@ def rehearse(mutant: Mutant | None) -> tuple[str, float]:
     return ("caught" if result.returncode != 0 else "missed"), elapsed
 
 
-def main(names: list[str]) -> int:
+def main(argv: list[str]) -> int:
+    names = {name.strip() for name in ",".join(argv).split(",") if name.strip()}
+    unknown = names - {mutant.name for mutant in MUTANTS}
+    if unknown:
+        print(f"MUTANTS: unknown {sorted(unknown)}; expected names from {[m.name for m in MUTANTS]}")
+        return 2
     chosen = [m for m in MUTANTS if not names or m.name in names]
     outcome, elapsed = rehearse(None)
     print(f"{'(unchanged)':<52} {outcome} ({elapsed:.0f} s)", flush=True)

@@ -134,6 +134,9 @@ class FirstRelease:
         self.cloudformation = CloudFormation(self.session, self.client, self.iam, self.start_build, cdk_out)
         self.stopped = ""
         """Why the pipeline stopped before its end (an action that failed), empty if it ran through."""
+        self.problems: list[str] = []
+        """What the rehearsal saw go wrong that CodePipeline would not: an action that succeeded before
+        its deployment did, deployed tasks that cannot pull their image."""
         self.endpoint, self.timeline, self.edit = endpoint, timeline, edit
         self.sandbox = Sandbox(root, endpoint)
         (root / "empty").mkdir(exist_ok=True)
@@ -236,8 +239,8 @@ class FirstRelease:
                         return
                 elif provider == "CodeBuild":
                     build = self.run_action(stack, action, artifacts[action["InputArtifacts"][0]["Name"]])
-                    if not build.succeeded:
-                        self.stopped = f"{action['Name']} failed"
+                    if not build.succeeded or self.problems:
+                        self.stopped = f"{action['Name']} failed" if not build.succeeded else self.problems[-1]
                         return
                     for output in action.get("OutputArtifacts", []):
                         artifacts[output["Name"]] = build.artifacts

@@ -196,7 +196,7 @@ def test_a_failed_bootstrap_still_signals_its_wait_condition(cdk_out: Path, tmp_
 def test_every_call_is_allowed_by_the_role_that_makes_it(first_release: tuple[FirstRelease, Timeline]) -> None:
     """IAM is evaluated from the templates: each build's role, the deploy roles (trust and external ID)."""
     release, _ = first_release
-    assert release.iam.denied() == []
+    assert release.iam.denied() == [] and release.problems == [] and not release.stopped
     judged = {(role, action) for role, action, _, _ in release.iam.decisions}
     assert ("deploy-sample-role-prod-dev", "sts:AssumeRole") in judged
     assert ("sample-deploy-role-prod-dev", "codedeploy:CreateDeployment") in judged
@@ -226,8 +226,11 @@ def test_a_deployment_that_outlives_its_wait_is_stopped_with_the_deploy_roles_ow
 
 
 def test_a_failed_deployment_fails_the_release(cdk_out: Path, tmp_path: Path) -> None:
+    """The deploy build itself fails (its buildspec passes the script's exit status on)."""
     for release, _ in rehearse(cdk_out, tmp_path, deployments={"DeployToStaging": ["InProgress", "Failed"]}):
-        assert release.builds["DeployToStaging"].phases["build"] == "FAILED"
+        build = release.builds["DeployToStaging"]
+        assert build.phases["build"] == "FAILED" and "deploy failed: deployment" in build.output
+        assert release.problems == [] and release.stopped == "DeployToStaging failed"
         assert release.actions[-2:] == ["ApproveStaging", "DeployToStaging"]
 
 
