@@ -277,15 +277,14 @@ class FirstRelease:
             )
         unfinished = [d for d in self.engines[action["Name"]].deployments() if d.status != "Succeeded"]
         if build.succeeded and unfinished:  # CodePipeline would go on while CodeDeploy has not finished
-            build.phases["build"] = "FAILED"
-            build.output += (
-                f"\nthe action succeeded while deployment {unfinished[0].deployment_id} is {unfinished[0].status}"
+            deployment = unfinished[0]
+            self.problems.append(
+                f"{action['Name']} succeeded while deployment {deployment.deployment_id} is {deployment.status}"
             )
         if build.succeeded and "EXECUTION_ROLE_ARN" in played.environment:
             refused = self.pull_as_task(played.environment["EXECUTION_ROLE_ARN"], variables["IMAGE_URI"])
             if refused:
-                build.phases["build"] = "FAILED"
-                build.output += f"\nthe deployed tasks cannot start: {refused}"
+                self.problems.append(f"{action['Name']}: the deployed tasks cannot start: {refused}")
         self.builds[action["Name"]] = build
         return build
 

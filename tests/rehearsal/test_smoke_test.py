@@ -17,7 +17,10 @@ from pathlib import Path
 import pytest
 
 from stacks.environment.smoke_test.runtime import handler as hook
-from tests.rehearsal.aws import PIPELINE_ACCOUNT, CodeDeployEngine, client
+from tests.rehearsal.aws import PIPELINE_ACCOUNT, CodeDeployEngine, assumed, client
+from tests.rehearsal.iam import Authorizer, evaluated, roles_of, service_may_assume
+from tests.rehearsal.templates import load_stacks
+from tests.support import Synthesized
 
 SAMPLE_APP = Path(__file__).resolve().parents[2] / "sample-app"
 HEALTH_CHECK_PATH = "/health"
@@ -32,7 +35,8 @@ def green() -> Iterator[str]:
     env = dict(os.environ, PORT=str(port), HEALTH_CHECK_PATH=HEALTH_CHECK_PATH, APP_VERSION="rehearsal")
     app = subprocess.Popen([sys.executable, "-m", "sampleapp"], cwd=SAMPLE_APP, env=env)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    deadline = time.monotonic() + 60  # a process start: real time, generous on a loaded machine
+    while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(url + HEALTH_CHECK_PATH, timeout=1)
             break
@@ -134,3 +138,32 @@ def test_lambda_entry_point_reads_its_configuration(
     monkeypatch.setenv("SMOKE_TEST_INTERVAL_SECONDS", "0")
     assert hook.handler(event(deployment_id), None) == {"status": "Succeeded"}
     assert engine.hooks == [{"deploymentId": deployment_id, "status": "Succeeded"}]
+
+
+def test_the_hook_reports_with_its_own_roles_rights(green: str, system: Synthesized) -> None:
+    """The function's role from the synthesized service stack, its calls judged by the rehearsal's IAM."""
+    stacks = load_stacks(system.outdir)
+    stack = stacks["cicd-staging-sample-dev"]
+    codedeploy = assumed(stack.account).client("codedeploy")
+    codedeploy.create_application(applicationName="sample", computePlatform="ECS")
+    codedeploy.create_deployment_group(
+        applicationName="sample",
+        deploymentGroupName="sample-group",
+        serviceRoleArn=f"arn:aws:iam::{stack.account}:role/codedeploy",
+        deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+    )
+    deployment_id = codedeploy.create_deployment(applicationName="sample", deploymentGroupName="sample-group")[
+        "deploymentId"
+    ]
+    authorizer = Authorizer(roles_of(list(stacks.values())))
+    role = authorizer.roles[f"arn:aws:iam::{stack.account}:role/sample-smoke-test-role-staging-dev"]
+    service_may_assume(role, "lambda.amazonaws.com")
+    as_role = assumed(stack.account, role.name).client("codedeploy")
+    with CodeDeployEngine(stack.account, []) as engine, evaluated(authorizer):
+        status = hook.handle(
+            event(deployment_id), client=as_role, url=green + HEALTH_CHECK_PATH, attempts=1, interval=0
+        )
+    assert status == "Succeeded" and engine.hooks == [{"deploymentId": deployment_id, "status": "Succeeded"}]
+    assert [(name, action, verdict) for name, action, _, verdict in authorizer.decisions] == [
+        (role.name, "codedeploy:PutLifecycleEventHookExecutionStatus", "Allow")
+    ]
