@@ -37,24 +37,15 @@ class RegistryCredentials(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, names: Names) -> None:
         super().__init__(scope, construct_id)
         secret_name = names.registry_credentials()
-        self.secret = secretsmanager.Secret(
-            self,
+        self.secret = self._placeholder(
             "Secret",
-            secret_name=secret_name,
-            description=(
-                "Docker Hub credentials for image builds: JSON with registry, username and password (a read-only "
-                "personal access token). Created as a placeholder: set the real value with `aws secretsmanager "
-                f"put-secret-value --secret-id {secret_name} --secret-string file://credentials.json`. Rotation "
-                f"replaces the token every {ROTATION_DAYS} days once the account secret "
-                f"{names.registry_account()} holds the account's username and password."
-            ),
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                secret_string_template=json.dumps(PLACEHOLDER),
-                generate_string_key="password",
-                exclude_punctuation=True,
-                password_length=32,
-            ),
-            removal_policy=cdk.RemovalPolicy.DESTROY,
+            secret_name,
+            PLACEHOLDER,
+            "Docker Hub credentials for image builds: JSON with registry, username and password (a read-only "
+            "personal access token). Created as a placeholder: set the real value with `aws secretsmanager "
+            f"put-secret-value --secret-id {secret_name} --secret-string file://credentials.json`. Rotation "
+            f"replaces the token every {ROTATION_DAYS} days once the account secret "
+            f"{names.registry_account()} holds the account's username and password.",
         )
         skip_checkov(
             self.secret,
@@ -62,23 +53,14 @@ class RegistryCredentials(Construct):
             "Encrypted with the AWS managed aws/secretsmanager key: only this account's build roles and rotation "
             "function read it, so a customer managed key would add key management and no separation.",
         )
-        self.account = secretsmanager.Secret(
-            self,
+        self.account = self._placeholder(
             "Account",
-            secret_name=names.registry_account(),
-            description=(
-                "The Docker Hub account that owns the build token: JSON with username and password. Only the "
-                "rotation function reads it (Docker Hub issues tokens only to a password session). Set it with "
-                f"`aws secretsmanager put-secret-value --secret-id {names.registry_account()} --secret-string "
-                "file://account.json`; until then rotation keeps the stored token."
-            ),
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                secret_string_template=json.dumps(ACCOUNT_PLACEHOLDER),
-                generate_string_key="password",
-                exclude_punctuation=True,
-                password_length=32,
-            ),
-            removal_policy=cdk.RemovalPolicy.DESTROY,
+            names.registry_account(),
+            ACCOUNT_PLACEHOLDER,
+            "The Docker Hub account that owns the build token: JSON with username and password. Only the "
+            "rotation function reads it (Docker Hub issues tokens only to a password session). Set it with "
+            f"`aws secretsmanager put-secret-value --secret-id {names.registry_account()} --secret-string "
+            "file://account.json`; until then rotation keeps the stored token.",
         )
         skip_checkov(
             self.account,
@@ -115,6 +97,24 @@ class RegistryCredentials(Construct):
             rotate_immediately_on_update=False,
         )
         schedule.node.add_dependency(permission)
+
+    def _placeholder(
+        self, construct_id: str, name: str, template: dict[str, str], description: str
+    ) -> secretsmanager.Secret:
+        """A secret created with `template` and a generated password, for the operator to replace."""
+        return secretsmanager.Secret(
+            self,
+            construct_id,
+            secret_name=name,
+            description=description,
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps(template),
+                generate_string_key="password",
+                exclude_punctuation=True,
+                password_length=32,
+            ),
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
 
     def _rotation_function(self, names: Names) -> lambda_.Function:
         function_name = names("registry-rotation", PIPELINE, "AWS::Lambda::Function")

@@ -13,6 +13,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,20 +48,22 @@ def green() -> Iterator[str]:
     app.wait(timeout=10)
 
 
-@pytest.fixture
-def deployment() -> Iterator[tuple[CodeDeployEngine, str]]:
-    """A blue/green deployment in progress, waiting for the hook's verdict."""
-    codedeploy = client("codedeploy")
+def start_deployment(codedeploy: Any, account: str) -> str:
+    """A blue/green deployment of a new application and group in `account`; its ID."""
     codedeploy.create_application(applicationName="sample", computePlatform="ECS")
     codedeploy.create_deployment_group(
         applicationName="sample",
         deploymentGroupName="sample-group",
-        serviceRoleArn=f"arn:aws:iam::{PIPELINE_ACCOUNT}:role/codedeploy",
+        serviceRoleArn=f"arn:aws:iam::{account}:role/codedeploy",
         deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
     )
-    deployment_id = codedeploy.create_deployment(applicationName="sample", deploymentGroupName="sample-group")[
-        "deploymentId"
-    ]
+    return codedeploy.create_deployment(applicationName="sample", deploymentGroupName="sample-group")["deploymentId"]
+
+
+@pytest.fixture
+def deployment() -> Iterator[tuple[CodeDeployEngine, str]]:
+    """A blue/green deployment in progress, waiting for the hook's verdict."""
+    deployment_id = start_deployment(client("codedeploy"), PIPELINE_ACCOUNT)
     with CodeDeployEngine(PIPELINE_ACCOUNT, []) as engine:
         yield engine, deployment_id
 
@@ -144,17 +147,7 @@ def test_the_hook_reports_with_its_own_roles_rights(green: str, system: Synthesi
     """The function's role from the synthesized service stack, its calls judged by the rehearsal's IAM."""
     stacks = load_stacks(system.outdir)
     stack = stacks["cicd-staging-sample-dev"]
-    codedeploy = assumed(stack.account).client("codedeploy")
-    codedeploy.create_application(applicationName="sample", computePlatform="ECS")
-    codedeploy.create_deployment_group(
-        applicationName="sample",
-        deploymentGroupName="sample-group",
-        serviceRoleArn=f"arn:aws:iam::{stack.account}:role/codedeploy",
-        deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
-    )
-    deployment_id = codedeploy.create_deployment(applicationName="sample", deploymentGroupName="sample-group")[
-        "deploymentId"
-    ]
+    deployment_id = start_deployment(assumed(stack.account).client("codedeploy"), stack.account)
     authorizer = Authorizer(roles_of(list(stacks.values())))
     role = authorizer.roles[f"arn:aws:iam::{stack.account}:role/sample-smoke-test-role-staging-dev"]
     service_may_assume(role, "lambda.amazonaws.com")
