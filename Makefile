@@ -9,7 +9,12 @@ PYTEST_ARGS ?=
 CDK_OUT ?= cdk.out
 REPORTS ?= reports
 
-.PHONY: synth test lint format scan security-doc bench bench-scale clean source-bundle deploy rehearse mutants
+STACKS ?=
+REQUIRE_APPROVAL ?=
+EXECUTION_POLICY ?= arn:aws:iam::aws:policy/AdministratorAccess
+PREFLIGHT := python -m stacks.preflight
+
+.PHONY: synth test lint format scan security-doc bench bench-scale clean source-bundle bootstrap deploy diff destroy rehearse mutants
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
@@ -84,23 +89,34 @@ bench-scale: $(VENV)/.dev
 clean:
 	rm -rf cdk.out .pytest_cache dist
 
-# The S3 source stage: zip sample-app (an application repository's layout) into dist/source.zip, then
-# upload it as s3://<SourceBucketName stack output>/<application>/source.zip to start that pipeline.
+# The S3 source of application APP: zip its folder DIR (an application repository's layout) into
+# dist/APP/source.zip, then upload it as s3://<SourceBucketName>/APP/source.zip to start its pipeline.
 APP ?= sample
+DIR ?= sample-app
 source-bundle:
-	mkdir -p dist
-	python3 -c 'import pathlib, sys, zipfile; root = pathlib.Path("sample-app"); \
-	files = sorted(p for p in root.rglob("*") if p.is_file() and not {"__pycache__", ".pytest_cache"} & set(p.parts)); \
-	bundle = zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED); \
-	[bundle.write(path, path.relative_to(root)) for path in files]; bundle.close()' dist/source.zip
-	@echo "dist/source.zip: upload to s3://<SourceBucketName>/$(APP)/source.zip"
+	python3 -m stacks.pipeline.bundle "$(APP)" "$(DIR)" dist
 
-# Every stack, in dependency order (monitoring, foundation, dev, staging, prod, pipeline), with the
-# pipeline account's credentials; the target accounts are bootstrapped with --trust PIPELINE_ACCOUNT.
-# Nothing else runs by hand: the foundation stack's bootstrap fills the tools repository (no Docker
-# here), and the pipelines start once on creation with the sample application seeded as their source.
+# The commands below need AWS credentials; each first checks them (stacks/preflight.py) before anything
+# is synthesized. `make bootstrap`, once with each account's credentials: the target accounts trust the
+# pipeline account (EXECUTION_POLICY is what CloudFormation deploys with there).
+bootstrap: $(VENV)/.runtime node_modules/.installed
+	args=$$($(PREFLIGHT) bootstrap --execution-policy "$(EXECUTION_POLICY)" -- $(CDK_ARGS)) && \
+	$(CDK) bootstrap $$args $(CDK_ARGS)
+
+# Every stack (or STACKS), in dependency order (monitoring, foundation, dev, staging, prod, pipeline),
+# with the pipeline account's credentials. Nothing else runs by hand: the foundation stack's bootstrap
+# fills the tools repository (no Docker here), and the pipelines start once on creation. The first
+# deploy needs no approval; later ones ask for IAM and security-group changes (REQUIRE_APPROVAL overrides).
 deploy: $(VENV)/.runtime node_modules/.installed
-	$(CDK) deploy --all --require-approval never $(CDK_ARGS)
+	args=$$($(PREFLIGHT) deploy --require-approval "$(REQUIRE_APPROVAL)" -- $(CDK_ARGS)) && \
+	$(CDK) deploy $(or $(STACKS),--all) $$args $(CDK_ARGS)
+
+diff: $(VENV)/.runtime node_modules/.installed
+	$(PREFLIGHT) diff -- $(CDK_ARGS) && $(CDK) diff $(STACKS) $(CDK_ARGS)
+
+# Every stack (or STACKS) in reverse order; the CDK CLI asks first unless CDK_ARGS has --force.
+destroy: $(VENV)/.runtime node_modules/.installed
+	$(PREFLIGHT) destroy -- $(CDK_ARGS) && $(CDK) destroy $(or $(STACKS),--all) $(CDK_ARGS)
 
 # The rehearsals alone (also in `make test`), then the first release's timeline: stage, call, account.
 rehearse: $(VENV)/.dev .venv-iam/.installed node_modules/.installed

@@ -6,10 +6,12 @@ what is expected; app.py prints it and exits non-zero.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from constructs import Node
@@ -29,8 +31,12 @@ _ACCOUNT = re.compile(r"^\d{12}$")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 _APP_NAME = re.compile(rf"^[a-z][a-z0-9]{{0,{APP_NAME_MAX - 1}}}$")
 _HEALTH_PATH = re.compile(r"^/[A-Za-z0-9/_.-]*$")
-_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$")
-_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_CONNECTION_ARN = re.compile(
+    rf"^arn:aws:(codeconnections|codestar-connections):{REGION}:\d{{12}}:connection/[A-Za-z0-9-]+$"
+)
+_CERTIFICATE_ARN = re.compile(rf"^arn:aws:acm:{REGION}:(\d{{12}}):certificate/[A-Za-z0-9-]+$")
+_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$")
+_FOLDER = re.compile(r"^(?!.*(^|/)\.{1,2}(/|$))[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 _BRANCH = re.compile(r"^[A-Za-z0-9._/-]{1,255}$")
 _VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
@@ -42,7 +48,10 @@ FARGATE_MEMORY = {
     1024: range(2048, 8193, 1024),
     2048: range(4096, 16385, 1024),
     4096: range(8192, 30721, 1024),
+    8192: range(16384, 61441, 4096),
+    16384: range(32768, 122881, 8192),
 }
+"""Fargate's task sizes (ECS Developer Guide, "Task CPU and memory"): memory in MiB for each CPU value."""
 TRAFFIC_SHIFTING = (
     "AllAtOnce",
     "Linear10PercentEvery1Minutes",
@@ -66,6 +75,36 @@ class ConfigError(ValueError):
         self.key = key
 
 
+def unparsable_json(key: str, text: str, error: json.JSONDecodeError, shown: str | None = None) -> ConfigError:
+    """JSON that does not parse, with where: the line only when the text has several."""
+    where = f"line {error.lineno} column {error.colno}" if "\n" in text else f"character {error.pos + 1}"
+    value = shown or (text if len(text) <= 80 else text[:77] + "...")
+    return ConfigError(key, value, f"JSON that parses ({error.msg} at {where})")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A CodeConnections source; absent means the application's key in the S3 source bucket."""
+
+    connection_arn: str
+    repository: str
+    branch: str
+    folder: str = ""
+    """The application's folder in the repository ("" for its root): the pipeline starts only for
+    pushes that change files under it, and builds there."""
+
+    @property
+    def watched(self) -> str:
+        return f"{self.repository}@{self.branch}:{self.folder or '/'}"
+
+    def overlaps(self, other: Source) -> bool:
+        """True when one push could change files both watch."""
+        if (self.repository.lower(), self.branch) != (other.repository.lower(), other.branch):
+            return False
+        mine, theirs = self.folder + "/", other.folder + "/"
+        return not self.folder or not other.folder or mine.startswith(theirs) or theirs.startswith(mine)
+
+
 @dataclass(frozen=True)
 class Application:
     name: str
@@ -74,15 +113,7 @@ class Application:
     cpu: int = 256
     memory: int = 512
     desired_count: int = 2
-
-
-@dataclass(frozen=True)
-class Source:
-    """A CodeConnections source; absent means the default S3 source bucket."""
-
-    connection_arn: str
-    repository: str
-    branch: str
+    source: Source | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +144,6 @@ class AppConfig:
     approval_emails: tuple[str, ...]
     alert_emails: tuple[str, ...]
     applications: tuple[Application, ...]
-    source: Source | None = None
 
     @property
     def environment_names(self) -> tuple[str, ...]:
@@ -133,6 +163,21 @@ class AppConfig:
 
 # --- reading -------------------------------------------------------------------------------
 
+
+def cdk_json_context(path: Path) -> dict[str, Any]:
+    """A cdk.json's context (the CLI reads the file itself; `python app.py` and the preflight read it here)."""
+    text = path.read_text()
+    try:
+        context = json.loads(text).get("context", {})
+    except json.JSONDecodeError as error:
+        raise unparsable_json(path.name, text, error, shown="(the file)") from None
+    if not isinstance(context, dict):
+        raise ConfigError(f"{path.name} context", context, "an object of context keys and values")
+    return context
+
+
+TOP_LEVEL_KEYS = (SUFFIX_KEY,)
+"""Context keys of this project outside the `cicd:` namespace."""
 KNOWN_KEYS = {
     "region",
     "pipelineAccount",
@@ -149,22 +194,47 @@ KNOWN_KEYS = {
 
 def load_config(node: Node) -> AppConfig:
     """Read and validate the app's context (cdk.json merged with `-c` arguments)."""
-    context = _namespaced_context(node)
-    return parse_config(context, node.try_get_context(SUFFIX_KEY))
-
-
-def _namespaced_context(node: Node) -> dict[str, Any]:
     # Node.get_all_context is the only way to see keys we did not ask for (typos).
-    everything = node.get_all_context()
-    return {key[len(NAMESPACE) :]: value for key, value in everything.items() if key.startswith(NAMESPACE)}
+    return config_from_context(node.get_all_context())
+
+
+def config_from_context(everything: dict[str, Any]) -> AppConfig:
+    """Validate a whole context (every key, ours and CDK's) into an AppConfig."""
+    refuse_near_misses(everything)
+    context = {key[len(NAMESPACE) :]: value for key, value in everything.items() if key.startswith(NAMESPACE)}
+    return parse_config(context, everything.get(SUFFIX_KEY))
+
+
+def refuse_near_misses(context: dict[str, Any]) -> None:
+    """A key outside `cicd:` that is nearly one of ours (`environmentsufix`) is a typo CDK would ignore,
+    deploying over the default copy; CDK's own keys are never that close to ours."""
+    ours = TOP_LEVEL_KEYS + tuple(NAMESPACE + key for key in sorted(KNOWN_KEYS))
+    for key, value in context.items():
+        if key in ours or key.startswith(NAMESPACE):
+            continue
+        if (match := _closest(key, ours)) is not None:
+            raise ConfigError(key, value, f"a key this project reads (did you mean {match}?)")
+
+
+def _closest(key: str, known: tuple[str, ...] | list[str]) -> str | None:
+    lowered = {name.lower(): name for name in known}
+    matches = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.8)
+    return lowered[matches[0]] if matches else None
+
+
+def _unknown(key: str, value: Any, known: list[str] | tuple[str, ...]) -> ConfigError:
+    short = {k.rsplit(".", 1)[-1].removeprefix(NAMESPACE): k for k in known}
+    match = _closest(key.rsplit(".", 1)[-1].removeprefix(NAMESPACE), list(short))
+    match = match and short[match]
+    hint = f" (did you mean {match}?)" if match else ""
+    return ConfigError(key, value, f"one of {', '.join(known)}{hint}")
 
 
 def parse_config(context: dict[str, Any], suffix: Any) -> AppConfig:
     """Validate raw context values (keys without the `cicd:` prefix) into an AppConfig."""
     for key in context:
         if key not in KNOWN_KEYS:
-            known = ", ".join(sorted(NAMESPACE + k for k in KNOWN_KEYS))
-            raise ConfigError(NAMESPACE + key, context[key], f"one of {known}")
+            raise _unknown(NAMESPACE + key, context[key], sorted(NAMESPACE + k for k in KNOWN_KEYS))
     suffix = _matching(SUFFIX_KEY, suffix, _SUFFIX, f"1 to {SUFFIX_MAX} lowercase letters or digits")
     region = context.get("region", REGION)
     if region != REGION:
@@ -175,10 +245,14 @@ def parse_config(context: dict[str, Any], suffix: Any) -> AppConfig:
     for name in overrides:
         if name not in ENVIRONMENTS:
             raise ConfigError(f"{NAMESPACE}environments.{name}", overrides[name], f"one of {', '.join(ENVIRONMENTS)}")
-    applications = tuple(_application(i, raw) for i, raw in enumerate(_list(context, "applications", None)))
+    shared_source = _object(context, "source", {})
+    _fields(NAMESPACE + "source", shared_source, _SOURCE_FIELDS)
+    raw_apps = _list(context, "applications", None)
+    applications = tuple(_application(i, raw, shared_source) for i, raw in enumerate(raw_apps))
     names = [app.name for app in applications]
     if not applications or len(set(names)) != len(names):
         raise ConfigError(NAMESPACE + "applications", names, "at least one application, with unique names")
+    _refuse_shared_sources(applications)
     return AppConfig(
         suffix=suffix,
         region=region,
@@ -187,20 +261,19 @@ def parse_config(context: dict[str, Any], suffix: Any) -> AppConfig:
         approval_emails=_emails(context, "approvalEmails"),
         alert_emails=_emails(context, "alertEmails"),
         applications=applications,
-        source=_source(context.get("source")),
     )
 
 
 # --- field parsers -------------------------------------------------------------------------
 
 
-def _decoded(value: Any) -> Any:
+def _decoded(key: str, value: Any) -> Any:
     """`-c key=value` always gives a string; lists and objects arrive as JSON text."""
-    if isinstance(value, str) and value[:1] in "[{":
+    if isinstance(value, str) and value.strip()[:1] in ("[", "{"):
         try:
             return json.loads(value)
-        except json.JSONDecodeError:
-            return value
+        except json.JSONDecodeError as error:
+            raise unparsable_json(key, value, error) from None
     return value
 
 
@@ -218,7 +291,7 @@ def _account(context: dict[str, Any], key: str, default: str | None) -> str:
 
 
 def _list(context: dict[str, Any], key: str, default: list | None) -> list:
-    value = _decoded(context.get(key, default))
+    value = _decoded(NAMESPACE + key, context.get(key, default))
     if isinstance(value, str):
         value = [item.strip() for item in value.split(",") if item.strip()]
     if not isinstance(value, list):
@@ -227,7 +300,7 @@ def _list(context: dict[str, Any], key: str, default: list | None) -> list:
 
 
 def _object(context: dict[str, Any], key: str, default: dict | None) -> dict:
-    value = _decoded(context.get(key, default))
+    value = _decoded(NAMESPACE + key, context.get(key, default))
     if not isinstance(value, dict):
         raise ConfigError(NAMESPACE + key, value, "an object (JSON)")
     return value
@@ -248,7 +321,7 @@ def _fields(key: str, raw: Any, allowed: dict[str, str]) -> dict[str, Any]:
         raise ConfigError(key, raw, "an object (JSON)")
     for name in raw:
         if name not in allowed:
-            raise ConfigError(f"{key}.{name}", raw[name], f"one of {', '.join(sorted(allowed))}")
+            raise _unknown(f"{key}.{name}", raw[name], sorted(allowed))
     return {allowed[name]: value for name, value in raw.items()}
 
 
@@ -260,7 +333,7 @@ def _integer(key: str, value: Any, valid: Callable[[int], bool], expected: str) 
     return value
 
 
-def _application(index: int, raw: Any) -> Application:
+def _application(index: int, raw: Any, shared_source: dict[str, Any]) -> Application:
     key = f"{NAMESPACE}applications[{index}]"
     fields = _fields(
         key,
@@ -272,15 +345,19 @@ def _application(index: int, raw: Any) -> Application:
             "cpu": "cpu",
             "memory": "memory",
             "desiredCount": "desired_count",
+            "source": "source",
         },
     )
     if "name" not in fields:
         raise ConfigError(f"{key}.name", None, "an application name")
+    fields["source"] = _source(key, fields.get("source", {}), shared_source)
     app = Application(**fields)
     expected_name = f"1 to {APP_NAME_MAX} lowercase letters or digits, starting with a letter"
     _matching(f"{key}.name", app.name, _APP_NAME, expected_name)
     _matching(f"{key}.healthCheckPath", app.health_check_path, _HEALTH_PATH, "an HTTP path starting with /")
-    cpu = _integer(f"{key}.cpu", app.cpu, FARGATE_MEMORY.__contains__, f"Fargate CPU units: {sorted(FARGATE_MEMORY)}")
+    cpu = _integer(
+        f"{key}.cpu", app.cpu, FARGATE_MEMORY.__contains__, f"Fargate CPU units, one of {_choices(FARGATE_MEMORY)}"
+    )
     return replace(
         app,
         cpu=cpu,
@@ -288,7 +365,10 @@ def _application(index: int, raw: Any) -> Application:
             f"{key}.containerPort", app.container_port, lambda p: 1024 <= p <= 65535, "a port from 1024 to 65535"
         ),
         memory=_integer(
-            f"{key}.memory", app.memory, FARGATE_MEMORY[cpu].__contains__, f"Fargate memory (MiB) valid for cpu {cpu}"
+            f"{key}.memory",
+            app.memory,
+            FARGATE_MEMORY[cpu].__contains__,
+            f"Fargate memory (MiB) for cpu {cpu}: {_choices(FARGATE_MEMORY[cpu])}",
         ),
         desired_count=_integer(
             f"{key}.desiredCount", app.desired_count, lambda n: 1 <= n <= 10, "a task count from 1 to 10"
@@ -296,18 +376,58 @@ def _application(index: int, raw: Any) -> Application:
     )
 
 
-def _source(raw: Any) -> Source | None:
-    raw = _decoded(raw)
-    if raw is None:
+def _choices(values: range | dict) -> str:
+    if isinstance(values, range) and len(values) > 6:
+        return f"{values[0]} to {values[-1]} in steps of {values.step}"
+    values = list(values)
+    return ", ".join(map(str, values[:-1])) + f" or {values[-1]}"
+
+
+_SOURCE_FIELDS = {"connectionArn": "connection_arn", "repository": "repository", "branch": "branch"}
+_APP_SOURCE_FIELDS = {**_SOURCE_FIELDS, "folder": "folder"}
+
+
+def _source(app_key: str, raw: Any, shared: dict[str, Any]) -> Source | None:
+    """The application's own `source` over the shared `cicd:source`. Without its own, it takes the shared
+    repository if `cicd:source` names one (one application), else the S3 source bucket."""
+    own = _fields(f"{app_key}.source", raw, _APP_SOURCE_FIELDS)
+    if not own and "repository" not in shared:
         return None
-    key = NAMESPACE + "source"
-    fields = _fields(key, raw, {"connectionArn": "connection_arn", "repository": "repository", "branch": "branch"})
-    if set(fields) != {"connection_arn", "repository", "branch"}:
-        raise ConfigError(key, raw, "connectionArn, repository and branch together (or no source for the S3 bucket)")
-    _matching(f"{key}.connectionArn", fields["connection_arn"], _ARN, "a CodeConnections connection ARN")
-    _matching(f"{key}.repository", fields["repository"], _REPOSITORY, "owner/repository")
-    _matching(f"{key}.branch", fields["branch"], _BRANCH, "a branch name")
+    fields = {**_fields(NAMESPACE + "source", shared, _SOURCE_FIELDS), **own}
+
+    def key(field: str) -> str:
+        camel = next(name for name, snake in _APP_SOURCE_FIELDS.items() if snake == field)
+        return f"{app_key}.source.{camel}" if field in own or not shared else f"{NAMESPACE}source.{camel}"
+
+    for field in ("connection_arn", "repository", "branch"):
+        if field not in fields:
+            expected = "connectionArn, repository and branch, in the application's source or in cicd:source"
+            raise ConfigError(key(field), None, f"{expected} (or neither, for the S3 source bucket)")
+    _matching(
+        key("connection_arn"),
+        fields["connection_arn"],
+        _CONNECTION_ARN,
+        f"a CodeConnections connection ARN in {REGION} (arn:aws:codeconnections:{REGION}:ACCOUNT:connection/ID)",
+    )
+    _matching(key("repository"), fields["repository"], _REPOSITORY, "owner/repository")
+    _matching(key("branch"), fields["branch"], _BRANCH, "a branch name")
+    if "folder" in fields:
+        expected = "a folder of the repository like services/orders (no leading or trailing /, no . or ..)"
+        _matching(key("folder"), fields["folder"], _FOLDER, expected)
     return Source(**fields)
+
+
+def _refuse_shared_sources(applications: tuple[Application, ...]) -> None:
+    """One push must start one application's pipeline: no two watch the same files."""
+    for index, app in enumerate(applications):
+        for earlier in applications[:index]:
+            if app.source and earlier.source and app.source.overlaps(earlier.source):
+                raise ConfigError(
+                    f"{NAMESPACE}applications[{index}].source",
+                    app.source.watched,
+                    f"a repository, branch or folder no other application watches ({earlier.name} watches "
+                    f"{earlier.source.watched}, so one push would start both pipelines)",
+                )
 
 
 def _environment(name: str, account: str, raw: Any) -> Environment:
@@ -330,7 +450,14 @@ def _environment(name: str, account: str, raw: Any) -> Environment:
     wait = _integer(f"{key}.terminationWaitMinutes", wait, lambda m: 0 <= m <= 120, "minutes from 0 to 120")
     env = replace(env, termination_wait_minutes=wait)
     if env.certificate_arn is not None:
-        _matching(f"{key}.certificateArn", env.certificate_arn, _ARN, "an ACM certificate ARN")
+        certificate = _CERTIFICATE_ARN.match(env.certificate_arn) if isinstance(env.certificate_arn, str) else None
+        if certificate is None or certificate.group(1) != account:
+            raise ConfigError(
+                f"{key}.certificateArn",
+                env.certificate_arn,
+                f"an ACM certificate of the {name} account {account} in {REGION} "
+                f"(arn:aws:acm:{REGION}:{account}:certificate/ID): the load balancer can only use its own",
+            )
     if env.egress not in EGRESS:
         raise ConfigError(f"{key}.egress", env.egress, f"one of {', '.join(EGRESS)}")
     if env.existing_vpc is not None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import aws_cdk as cdk
 from constructs import Construct
 
 from stacks.config import AppConfig, Environment
 from stacks.environment import AccessLogBucket, Cluster, Network
+from stacks.environment.network import AVAILABILITY_ZONES
 from stacks.environment.part import EnvironmentPart
 from stacks.monitoring.environment import EnvironmentMonitoring
 from stacks.named_stack import NamedStack
@@ -34,3 +36,10 @@ class EnvironmentStack(NamedStack):
         self.cluster = Cluster(self, "Cluster", env=env, names=names, network=self.network)
         self.access_logs = AccessLogBucket(self, "AccessLogs", env=env, account=environment.account, names=names)
         self.monitoring = EnvironmentMonitoring(self, "Monitoring", part=self.part)
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """The account's first zones, chosen by CloudFormation at deploy (`Fn::GetAZs`), not by a context
+        lookup at synth: zone names differ per account, and a lookup would need that account's credentials
+        (CDK's documented way to choose zones differently is to override this property)."""
+        return [cdk.Fn.select(index, cdk.Fn.get_azs()) for index in range(AVAILABILITY_ZONES)]

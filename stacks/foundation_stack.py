@@ -13,10 +13,10 @@ from stacks.config import AppConfig
 from stacks.foundation import BUILD_IMAGE, ImageBootstrap
 from stacks.named_stack import NamedStack
 from stacks.naming import PIPELINE, Names
+from stacks.pipeline.bundle import source_key
 from stacks.pipeline.credentials import RegistryCredentials
 from stacks.pipeline.projects import ProjectDefaults
 from stacks.pipeline.registries import tools_repository
-from stacks.pipeline.source import source_key
 from stacks.pipeline.storage import BUILD_CACHE, SharedBuckets
 from stacks.scanner_suppressions import skip_checkov
 
@@ -40,9 +40,7 @@ class FoundationStack(NamedStack):
             names=names,
             description="CI/CD foundation: shared buckets, build image repository, registry credentials, approvals",
         )
-        self.buckets = SharedBuckets(
-            self, "Buckets", names=names, account=config.pipeline_account, with_source=config.source is None
-        )
+        self.buckets = SharedBuckets(self, "Buckets", names=names, account=config.pipeline_account)
         self.tools_repository = tools_repository(self, "ToolsRepository", names=names, config=config)
         defaults = ProjectDefaults(
             build_image=codebuild.LinuxBuildImage.from_ecr_repository(self.tools_repository, BUILD_IMAGE.tag),
@@ -77,10 +75,9 @@ class FoundationStack(NamedStack):
             value=self.tools_repository.repository_uri,
             description="The build image and the services' placeholder, filled by the image bootstrap",
         )
-        if self.buckets.source is not None:
-            cdk.CfnOutput(
-                self,
-                "SourceBucketName",
-                value=self.buckets.source.bucket_name,
-                description=f"Upload `make source-bundle` zips here, one key per application ({source_key('APP')})",
-            )
+        cdk.CfnOutput(
+            self,
+            "SourceBucketName",
+            value=self.buckets.source.bucket_name,
+            description=f"Upload `make source-bundle` zips here, one key per application ({source_key('APP')})",
+        )

@@ -27,7 +27,7 @@ class PipelineStack(ApplicationStack):
 
     Everything shared (buckets, tools repository, registry credentials, approvals topic, alerts
     topic) is found by name, so this stack deploys, changes and is destroyed on its own. With the S3
-    source, the application's source key is seeded with the sample application before its pipeline
+    source (no `source` for the application), its source key is seeded with the sample application before its pipeline
     is created, so the run CodePipeline starts on creation ships the sample through dev, staging and
     prod instead of failing on an empty bucket.
 
@@ -45,7 +45,7 @@ class PipelineStack(ApplicationStack):
             description=f"CI/CD pipeline of {app}: source, build, test, deploy to {environments}",
         )
         account = config.pipeline_account
-        buckets = PipelineBuckets(self, "Buckets", names=names, account=account, with_source=config.source is None)
+        buckets = PipelineBuckets(self, "Buckets", names=names, account=account)
         tools = ecr.Repository.from_repository_name(self, "ToolsRepository", names.tools_repository())
         defaults = ProjectDefaults(
             build_image=codebuild.LinuxBuildImage.from_ecr_repository(tools, BUILD_IMAGE.tag),
@@ -69,7 +69,7 @@ class PipelineStack(ApplicationStack):
         skip_provider_handler_checks(
             self, AUTO_DELETE_PROVIDER, f"empties {app}'s artifact bucket before CloudFormation deletes it"
         )
-        if buckets.source is not None:
+        if application.source is None:
             sample = SampleSource(self, "SampleSource", names=names, bucket=buckets.source)
             self.pipeline.pipeline.node.add_dependency(sample.seed(app))
         self.monitoring = ApplicationMonitoring(

@@ -21,15 +21,27 @@ from stacks.pipeline_stack import PipelineStack
 from tests.support import Synthesized
 from tests.toolkit.templates import merged, named, of_type
 
-TWO_APPLICATIONS = [
-    {"name": "sample", "containerPort": 8080, "healthCheckPath": "/health"},
-    {"name": "orders", "containerPort": 9000, "healthCheckPath": "/ready", "cpu": 512, "memory": 1024},
+CONNECTION_SOURCE = {"connectionArn": "arn:aws:codeconnections:us-east-1:111111111111:connection/0a1b2c3d-example"}
+"""Shared by the applications with a repository (`cicd:source`); each names its own repository or folder."""
+MANY_APPLICATIONS = [
+    {
+        "name": "sample",
+        "containerPort": 8080,
+        "healthCheckPath": "/health",
+        "source": {"repository": "example-org/sample", "branch": "main"},
+    },
+    {
+        "name": "orders",
+        "containerPort": 9000,
+        "healthCheckPath": "/ready",
+        "cpu": 512,
+        "memory": 1024,
+        "source": {"repository": "example-org/platform", "branch": "main", "folder": "services/orders"},
+    },
+    {"name": "web", "source": {"repository": "example-org/platform", "branch": "main", "folder": "services/web"}},
+    {"name": "reports"},
 ]
-CONNECTION_SOURCE = {
-    "connectionArn": "arn:aws:codeconnections:us-east-1:111111111111:connection/0a1b2c3d-example",
-    "repository": "example-org/orders",
-    "branch": "main",
-}
+"""Three applications with their own repositories (two are folders of one), one with the S3 source."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +130,6 @@ def from_system(system: Synthesized) -> SynthesizedPipeline:
 
 
 @functools.cache
-def two_application_pipeline() -> SynthesizedPipeline:
-    """Two applications, from a CodeConnections repository."""
-    return _synthesize(json.dumps({"cicd:applications": TWO_APPLICATIONS, "cicd:source": CONNECTION_SOURCE}))
+def many_application_pipelines() -> SynthesizedPipeline:
+    """MANY_APPLICATIONS: three from CodeConnections repositories, one from the S3 source bucket."""
+    return _synthesize(json.dumps({"cicd:applications": MANY_APPLICATIONS, "cicd:source": CONNECTION_SOURCE}))

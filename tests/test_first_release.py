@@ -5,22 +5,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 from stacks.foundation import BUILD_IMAGE, PLACEHOLDER
 from stacks.pipeline import buildspecs
 from tests.support import Synthesized
-from tests.toolkit.templates import of_type
+from tests.toolkit.templates import of_type, project_spec
 
 PIPELINE, FOUNDATION = "cicd-pipeline-sample-dev", "cicd-foundation-pipeline-dev"
-
-
-def project_spec(template: dict[str, Any], name: str) -> dict[str, Any]:
-    (body,) = [b for b in of_type(template, "AWS::CodeBuild::Project").values() if b["Properties"]["Name"] == name]
-    spec = body["Properties"]["Source"]["BuildSpec"]
-    if isinstance(spec, dict):  # Fn::Join around references: render them as <ref>
-        spec = "".join(part if isinstance(part, str) else "<ref>" for part in spec["Fn::Join"][1])
-    return json.loads(spec)
 
 
 def test_custom_image_projects_start_dockerd_before_any_docker_command(system: Synthesized) -> None:

@@ -30,7 +30,7 @@ layers come from S3 through the gateway endpoint), the awslogs driver, and secre
 class Network(Construct):
     """VPC with public subnets for load balancers and private subnets for tasks.
 
-    A new VPC spans two of the account's seeded availability zones. Egress from the private
+    A new VPC spans the account's first two availability zones (`Fn::GetAZs` at deploy). Egress from the private
     subnets is a NAT gateway per zone (`egress: nat`) or VPC endpoints only (`egress: endpoints`,
     isolated subnets). An existing VPC (`existingVpc`) is used as configured: its egress belongs to
     its owner, so none is added. Flow logs go to a CloudWatch log group in both cases.

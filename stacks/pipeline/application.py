@@ -62,8 +62,8 @@ class ApplicationPipeline(Construct):
         self.artifact_bucket = buckets.artifact_bucket(self, app)
 
         source_output, build_output = codepipeline.Artifact("Source"), codepipeline.Artifact("Build")
-        source = pipeline_source(app=app, source=config.source, bucket=buckets.source, output=source_output)
-        self.build_project = self._build_project(registry_credentials)
+        source = pipeline_source(app=app, source=application.source, bucket=buckets.source, output=source_output)
+        self.build_project = self._build_project(registry_credentials, source.folder)
         build_action = actions.CodeBuildAction(
             action_name="BuildImage",
             project=self.build_project.project,
@@ -72,7 +72,7 @@ class ApplicationPipeline(Construct):
             environment_variables={"COMMIT_ID": _variable(source.commit)},
         )
         image = {name: _variable(build_action.variable(name)) for name in buildspecs.EXPORTED_VARIABLES}
-        self.test_project = self._test_project()
+        self.test_project = self._test_project(source.folder)
         test_action = actions.CodeBuildAction(
             action_name="TestImage",
             project=self.test_project.project,
@@ -97,6 +97,7 @@ class ApplicationPipeline(Construct):
             cross_account_keys=False,
             use_pipeline_role_for_actions=True,
             restart_execution_on_update=False,
+            triggers=list(source.triggers) or None,
             stages=[
                 codepipeline.StageProps(stage_name="Source", actions=[source.action]),
                 codepipeline.StageProps(stage_name="Build", actions=[build_action]),
@@ -115,9 +116,9 @@ class ApplicationPipeline(Construct):
         acknowledge_artifact_access(self.build_project.role, self.artifact_bucket, writes=True)
         for project in [self.test_project, *self.deploy_projects.values()]:
             acknowledge_artifact_access(project.role, self.artifact_bucket, writes=False)
-        if config.source is not None:
-            grant_connection(self.pipeline.role, config.source)
-        elif buckets.source is not None:
+        if application.source is not None:
+            grant_connection(self.pipeline.role, application.source)
+        else:
             start_on_upload(self, "StartOnUpload", pipeline=self.pipeline, bucket=buckets.source, app=app, names=names)
 
     @property
@@ -140,13 +141,13 @@ class ApplicationPipeline(Construct):
             **options,
         )
 
-    def _build_project(self, registry_credentials: secretsmanager.ISecret) -> BuildProject:
+    def _build_project(self, registry_credentials: secretsmanager.ISecret, folder: str) -> BuildProject:
         build = self._project(
             "Build",
             "build",
             PIPELINE,
             description=f"Builds the {self._app.name} image, tags it with the commit and pushes it to ECR",
-            build_spec=buildspecs.build_spec(credentials_secret=registry_credentials.secret_name),
+            build_spec=buildspecs.build_spec(credentials_secret=registry_credentials.secret_name, folder=folder),
             privileged=True,  # docker build
             environment_variables={
                 "REPOSITORY_URI": self.repository.repository_uri,
@@ -158,7 +159,7 @@ class ApplicationPipeline(Construct):
         registry_credentials.grant_read(build.role)
         return build
 
-    def _test_project(self) -> BuildProject:
+    def _test_project(self, folder: str) -> BuildProject:
         reports = codebuild.ReportGroup(
             self,
             "TestReports",
@@ -172,7 +173,7 @@ class ApplicationPipeline(Construct):
             "test",
             PIPELINE,
             description=f"Runs the {self._app.name} tests inside the built image and gates on its ECR scan",
-            build_spec=buildspecs.test_spec(report_group_arn=reports.report_group_arn),
+            build_spec=buildspecs.test_spec(report_group_arn=reports.report_group_arn, folder=folder),
             privileged=True,  # docker run
             environment_variables={"REPOSITORY_NAME": self.repository.repository_name},
         )

@@ -68,13 +68,19 @@ def run_script(name: str, arguments: str = "") -> list[str]:
     return [install_script(name), f"PYTHONPATH={PYTHON_DEPS} python3 /tmp/{name} {arguments}".rstrip()]
 
 
-def build_spec(*, credentials_secret: str) -> dict[str, Any]:
+def in_folder(folder: str, path: str) -> str:
+    """`path` of the application, which is at `folder` of its source ("" for the root)."""
+    return f"{folder}/{path}" if folder else path
+
+
+def build_spec(*, credentials_secret: str, folder: str = "") -> dict[str, Any]:
     """Build one platform's image with a layer cache, tag it with the commit, push it, hand on the
     deploy templates. No provenance or SBOM attestations: with them the tag would name an image
     index, which ECR's basic scanning does not scan. The daemon's own BuildKit builds (the build
     image keeps images in containerd, so the default driver exports the cache).
 
-    Expects COMMIT_ID (from the source action), REPOSITORY_URI and REPOSITORY_NAME.
+    `folder` is the application's folder in its source (the build context; "" for the root). Expects
+    COMMIT_ID (from the source action), REPOSITORY_URI and REPOSITORY_NAME.
     """
     credential = {key: f"{credentials_secret}:{field}" for key, field in _CREDENTIAL_VARIABLES.items()}
     return {
@@ -100,21 +106,21 @@ def build_spec(*, credentials_secret: str) -> dict[str, Any]:
                     'imageTag="$IMAGE_TAG" > /dev/null 2>&1; then echo "$IMAGE_URI exists: reusing it"; else '
                     f"docker buildx build --platform {PLATFORM} --provenance=false --sbom=false "
                     f"--cache-from type=local,src={LAYER_CACHE} --cache-to type=local,dest={LAYER_CACHE}.next,mode=max "
-                    '--build-arg APP_VERSION="$IMAGE_TAG" --tag "$IMAGE_URI" --push . && '
+                    f'--build-arg APP_VERSION="$IMAGE_TAG" --tag "$IMAGE_URI" --push "{folder or "."}" && '
                     f"rm -rf {LAYER_CACHE} && mv {LAYER_CACHE}.next {LAYER_CACHE}; fi",
                 ]
             },
         },
-        "artifacts": {"files": list(DEPLOY_FILES), "base-directory": DEPLOY_DIR},
+        "artifacts": {"files": list(DEPLOY_FILES), "base-directory": in_folder(folder, DEPLOY_DIR)},
         "cache": {"paths": [f"{LAYER_CACHE}/**/*"]},
     }
 
 
-def test_spec(*, report_group_arn: str) -> dict[str, Any]:
+def test_spec(*, report_group_arn: str, folder: str = "") -> dict[str, Any]:
     """Run the application's tests inside the built image (JUnit report), then gate on the image scan.
 
     Test tools are installed next to the image under test at run time, never into it. Expects
-    IMAGE_URI, IMAGE_TAG and REPOSITORY_NAME.
+    IMAGE_URI, IMAGE_TAG and REPOSITORY_NAME; the tests are in `folder`/tests of the source.
     """
     report_dir, report_file = JUNIT_REPORT.rsplit("/", 1)
     inside = (
@@ -135,7 +141,8 @@ def test_spec(*, report_group_arn: str) -> dict[str, Any]:
             },
             "build": {
                 "commands": [
-                    f'docker run --rm --entrypoint sh --volume "$CODEBUILD_SRC_DIR/{TESTS_DIR}:/app-tests:ro" '
+                    "docker run --rm --entrypoint sh "
+                    f'--volume "$CODEBUILD_SRC_DIR/{in_folder(folder, TESTS_DIR)}:/app-tests:ro" '
                     f'--volume "$CODEBUILD_SRC_DIR/{report_dir}:/reports" --volume "{PIP_CACHE}:/pip-cache" '
                     f"--env PIP_CACHE_DIR=/pip-cache --env HOME=/tmp \"$IMAGE_URI\" -c '{inside}'",
                     *run_script("image_scan.py"),

@@ -17,18 +17,11 @@ from constructs import Construct
 
 from stacks.config import Source
 from stacks.naming import PIPELINE, Names
+from stacks.pipeline.bundle import BUNDLE_EXCLUDES, source_key
 from stacks.pipeline.roles import service_role
 from stacks.sdk_calls import sdk_call
 
-SOURCE_OBJECT = "source.zip"
 SAMPLE_APP = Path(__file__).resolve().parents[2] / "sample-app"
-BUNDLE_EXCLUDES = ["__pycache__", "*.pyc", ".pytest_cache"]
-"""What `make source-bundle` leaves out too."""
-
-
-def source_key(app: str) -> str:
-    """Where `make source-bundle`'s zip of an application goes in the source bucket."""
-    return f"{app}/{SOURCE_OBJECT}"
 
 
 @dataclass(frozen=True)
@@ -37,14 +30,15 @@ class PipelineSource:
     commit: str
     """Pipeline variable naming what is built: the commit ID, or the S3 object version."""
     commit_label: str
+    folder: str = ""
+    """Where the application is in the source ("" for its root)."""
+    triggers: tuple[codepipeline.TriggerProps, ...] = ()
 
 
 def pipeline_source(
-    *, app: str, source: Source | None, bucket: s3.IBucket | None, output: codepipeline.Artifact
+    *, app: str, source: Source | None, bucket: s3.IBucket, output: codepipeline.Artifact
 ) -> PipelineSource:
     if source is None:
-        if bucket is None:
-            raise ValueError(f"{app}: the S3 source needs the source bucket")
         # Started by an EventBridge rule (start_on_upload), not by polling.
         s3_action = actions.S3SourceAction(
             action_name="Source",
@@ -64,7 +58,16 @@ def pipeline_source(
         output=output,
         trigger_on_push=True,
     )
-    return PipelineSource(git_action, git_action.variables.commit_id, "commit")
+    # A V2 trigger decides which pushes start the pipeline: its branch and, for an application in a
+    # folder, only changes under it (CodePipeline's glob filters: `**` crosses folders).
+    push = codepipeline.GitPushFilter(
+        branches_includes=[source.branch], file_paths_includes=[f"{source.folder}/**"] if source.folder else None
+    )
+    trigger = codepipeline.TriggerProps(
+        provider_type=codepipeline.ProviderType.CODE_STAR_SOURCE_CONNECTION,
+        git_configuration=codepipeline.GitConfiguration(source_action=git_action, push_filter=[push]),
+    )
+    return PipelineSource(git_action, git_action.variables.commit_id, "commit", source.folder, (trigger,))
 
 
 def grant_connection(role: iam.IRole, source: Source) -> None:

@@ -18,14 +18,14 @@ ACCESS_LOGS, BUILD_CACHE, SOURCE = "access-logs", "build-cache", "source"
 
 
 class SharedBuckets(Construct):
-    """The buckets every pipeline-account stack uses: the access-log sink, the build cache and (with
-    the S3 source) the source bucket every application uploads its bundle to, one key each.
+    """The buckets every pipeline-account stack uses: the access-log sink, the build cache and (for
+    applications without a repository) the source bucket each uploads its bundle to, one key each.
 
     They live in the foundation stack, deployed first, because the image bootstrap project caches
     there too; the applications' pipeline stacks find them by name (`PipelineBuckets`).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, names: Names, account: str, with_source: bool) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, names: Names, account: str) -> None:
         super().__init__(scope, construct_id)
         # The sink does not log its own requests (each delivery would log another); it only receives logs.
         self.access_logs = make_bucket(
@@ -75,18 +75,17 @@ class SharedBuckets(Construct):
             "A disposable build cache, rewritten by every build and expired after "
             f"{CACHE_DAYS} days: old versions would only keep stale caches.",
         )
-        self.source = None
-        if with_source:
-            self.source = versioned_bucket(
-                self, "Source", names=names, account=account, kind=SOURCE, access_logs=self.access_logs
-            )
-            # Object-created events go to EventBridge, which starts the pipeline of the uploaded key.
-            # Set on the L1 bucket: CloudFormation supports it natively, while the L2 property adds a
-            # custom-resource Lambda with a wildcard role.
-            bucket = self.source.node.default_child
-            bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
-                event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(event_bridge_enabled=True)
-            )
+        # Always there, also when every application has a repository: a new application starts here.
+        self.source = versioned_bucket(
+            self, "Source", names=names, account=account, kind=SOURCE, access_logs=self.access_logs
+        )
+        # Object-created events go to EventBridge, which starts the pipeline of the uploaded key.
+        # Set on the L1 bucket: CloudFormation supports it natively, while the L2 property adds a
+        # custom-resource Lambda with a wildcard role.
+        bucket = self.source.node.default_child
+        bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+            event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(event_bridge_enabled=True)
+        )
         skip_provider_handler_checks(
             self, AUTO_DELETE_PROVIDER, "empties the pipeline account's buckets before CloudFormation deletes them"
         )
@@ -97,14 +96,12 @@ class PipelineBuckets(Construct):
     cache, source uploads), found by name, and its own versioned artifact store, so one
     application's projects can never overwrite another's artifacts."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, names: Names, account: str, with_source: bool) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, names: Names, account: str) -> None:
         super().__init__(scope, construct_id)
         self._names, self._account = names, account
         self.access_logs = s3.Bucket.from_bucket_name(self, "AccessLogs", names.bucket(ACCESS_LOGS, PIPELINE, account))
         self.cache = s3.Bucket.from_bucket_name(self, "BuildCache", names.bucket(BUILD_CACHE, PIPELINE, account))
-        self.source = (
-            s3.Bucket.from_bucket_name(self, "Source", names.bucket(SOURCE, PIPELINE, account)) if with_source else None
-        )
+        self.source = s3.Bucket.from_bucket_name(self, "Source", names.bucket(SOURCE, PIPELINE, account))
 
     def artifact_bucket(self, scope: Construct, app: str) -> s3.Bucket:
         """A versioned artifact store for one application's pipeline."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 SECTIONS = ("Parameters", "Conditions", "Mappings", "Resources", "Outputs")
@@ -31,3 +32,12 @@ def merged(templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
                     key = f"{stack}/{key}"
                 result[section][key] = value
     return result
+
+
+def project_spec(template: dict[str, Any], name: str) -> dict[str, Any]:
+    """The buildspec of the CodeBuild project named `name`, references rendered as `<ref>`."""
+    (body,) = [b for b in of_type(template, "AWS::CodeBuild::Project").values() if b["Properties"]["Name"] == name]
+    spec = body["Properties"]["Source"]["BuildSpec"]
+    if isinstance(spec, dict):  # Fn::Join around references
+        spec = "".join(part if isinstance(part, str) else "<ref>" for part in spec["Fn::Join"][1])
+    return json.loads(spec)
