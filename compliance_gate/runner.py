@@ -12,6 +12,7 @@ refused, 2 bad input (an acknowledgement, a directory without a Python CDK app).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import runpy
@@ -98,7 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--suffix", help="the environmentSuffix names must end with (default: the app's context)")
     run.add_argument("--region", default=DEFAULT_REGION, help=f"the one region stacks may use ({DEFAULT_REGION})")
     run.add_argument("--out", type=Path, help="cloud assembly directory (default: APP_DIR/cdk.out)")
+    commands.add_parser("checkov-dir", help="print the directory of the checkov checks (--external-checks-dir)")
     args = parser.parse_args(argv)
+    if args.command == "checkov-dir":
+        (checks,) = importlib.util.find_spec("compliance_gate.policies.checkov").submodule_search_locations
+        print(checks)
+        return 0
     try:
         return check(args.app_dir, args.suffix, args.region, args.out)
     except BadApp as error:

@@ -53,7 +53,10 @@ def cdk_options(cdk_args: list[str]) -> tuple[dict[str, str], str | None]:
 
 
 def identity(session: boto3.Session, command: str, config: AppConfig) -> dict[str, Any]:
-    needed = f"make {command} runs with the pipeline account's credentials ({config.pipeline_account})"
+    if command == "bootstrap":
+        needed = f"make bootstrap runs with the credentials of the account it bootstraps ({_accounts(config)})"
+    else:
+        needed = f"make {command} runs with the pipeline account's credentials ({config.pipeline_account})"
     try:
         return session.client("sts", region_name=config.region, config=_CLIENT).get_caller_identity()
     except botocore.exceptions.NoCredentialsError:
@@ -117,15 +120,18 @@ def bootstrap_arguments(config: AppConfig, account: str, arn: str, execution_pol
     if account == config.pipeline_account:
         roles.insert(0, PIPELINE)
     if not roles:
-        accounts = ", ".join(
-            [f"pipeline {config.pipeline_account}"] + [f"{e.name} {e.account}" for e in config.environments]
+        raise Refused(
+            f"the credentials are account {account} ({arn}), none of this system's accounts ({_accounts(config)})"
         )
-        raise Refused(f"the credentials are account {account} ({arn}), none of this system's accounts ({accounts})")
     print(f"preflight: bootstrapping account {account} ({', '.join(roles)}) in {config.region}", file=sys.stderr)
     arguments = [f"aws://{account}/{config.region}"]
     if roles != [PIPELINE]:
         arguments += ["--trust", config.pipeline_account, "--cloudformation-execution-policies", execution_policy]
     return arguments
+
+
+def _accounts(config: AppConfig) -> str:
+    return ", ".join([f"pipeline {config.pipeline_account}"] + [f"{e.name} {e.account}" for e in config.environments])
 
 
 def main(argv: list[str]) -> int:

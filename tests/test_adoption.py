@@ -1,11 +1,13 @@
 """Another team's CDK app (tests/fixtures/web_service, sharing no code with stacks/) under the gate: the
 package installed into a fresh virtual environment outside this checkout, adopted in two lines, or
-run by the runner on the app as written. Both routes give the same findings, messages and exit codes."""
+run by the runner on the app as written, then checkov with the gate's checks. Every route gives the
+same findings; the install, the runner and checkov run as README.md shows them."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import readme
 from tests.support import ROOT
 
 FIXTURE = ROOT / "tests" / "fixtures" / "web_service"
@@ -35,9 +38,27 @@ EXPECTED = [
 ]
 
 
+README_INSTALL = readme.command("pip install")
+README_CHECK = readme.command("python -m compliance_gate check")
+README_CHECKOV = readme.command("checkov -d")
+
+
+def as_in_readme(command: str, python: Path, cwd: Path, **filled: str) -> subprocess.CompletedProcess[str]:
+    """A README command run with bash in the virtual environment of `python` (first on PATH, not
+    activated otherwise), its placeholders filled."""
+    for placeholder, value in filled.items():
+        command = command.replace(placeholder, value)
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "CDK_OUTDIR", "VIRTUAL_ENV")}
+    env["PATH"] = f"{python.parent}:{env['PATH']}"
+    return subprocess.run(
+        ["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, timeout=900, check=False
+    )
+
+
 @pytest.fixture(scope="module")
 def python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtual environment with the package installed from a copy of its files (`pip install DIR`)."""
+    """A fresh virtual environment with the package installed from a copy of its files, by README's
+    `pip install "/path/to/this/checkout[checkov]"`."""
     source = tmp_path_factory.mktemp("package")
     for name in PACKAGE_FILES:
         if (ROOT / name).is_dir():
@@ -47,7 +68,10 @@ def python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     environment = tmp_path_factory.mktemp("venv")
     venv.EnvBuilder(with_pip=True).create(environment)
     interpreter = environment / "bin" / "python"
-    subprocess.run([interpreter, "-m", "pip", "install", "--quiet", str(source)], check=True, capture_output=True)
+    installed = as_in_readme(
+        README_INSTALL + " --quiet", interpreter, Path(source), **{"/path/to/this/checkout": str(source)}
+    )
+    assert installed.returncode == 0, installed.stderr[-3000:]
     return interpreter
 
 
@@ -101,12 +125,16 @@ def test_a_foreign_app_adopts_the_gate_in_two_lines(python: Path, app_dir: Path,
 
 
 def test_the_runner_gives_an_app_it_cannot_edit_the_same_report(python: Path, app_dir: Path, tmp_path: Path) -> None:
-    outdir = tmp_path / "runner-out"
-    checked = run([python, "-m", "compliance_gate", "check", str(app_dir), "--out", str(outdir)], tmp_path)
+    """README's runner command, then its checkov command on the same cloud assembly."""
+    checked = as_in_readme(README_CHECK, python, tmp_path, **{"path/to/app": str(app_dir)})
     assert checked.returncode == 1, checked.stderr[-2000:]
     assert "Traceback" not in checked.stderr
-    assert failures(outdir) == EXPECTED
+    assert failures(tmp_path / "cdk.out") == EXPECTED
     assert "adopting_app" not in (app_dir / "app.py").read_text()  # the app as written, without the gate
+    scanned = as_in_readme(README_CHECKOV + " --quiet --compact", python, tmp_path)
+    assert scanned.returncode == 1, scanned.stdout[-2000:] + scanned.stderr[-2000:]
+    failed = sorted(set(re.findall(r"Check: (CMP\d+):", scanned.stdout)))
+    assert failed == sorted({rule for rule, _, _ in EXPECTED})
 
 
 def test_a_bad_acknowledgement_is_one_line_and_exit_2(python: Path, app_dir: Path, tmp_path: Path) -> None:

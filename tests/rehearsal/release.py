@@ -26,6 +26,7 @@ from typing import Any
 
 import boto3
 import botocore.exceptions
+import pytest
 import requests
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.responses import BaseResponse
@@ -71,6 +72,19 @@ class Timeline:
             f"{call.stage:<{width}}  {call.account}  {call.call}{f' x{count}' if count > 1 else ''}"
             for call, count in runs
         ]
+
+
+@contextmanager
+def server_credentials() -> Iterator[None]:
+    """Credentials for moto's server (the rehearsals' own setup calls), instead of the package's in-process moto."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+        }.items():
+            patch.setenv(key, value)
+        yield
 
 
 @contextmanager
@@ -121,10 +135,12 @@ class FirstRelease:
         timeline: Timeline,
         edit: Edit = lambda name, spec: spec,
         deployments: Mapping[str, list[str]] = {},
+        repositories: Mapping[str, Path] = {},
     ) -> None:
         """`deployments`: what CodeDeploy does with each deploy action's deployment (statuses, one per
-        poll; by action name), a success after one InProgress unless given."""
-        self.deployments = deployments
+        poll; by action name), a success after one InProgress unless given. `repositories`: the checkout
+        a CodeConnections source action gives (the whole repository, as CODE_ZIP), by FullRepositoryId."""
+        self.deployments, self.repositories = deployments, repositories
         self.engines: dict[str, CodeDeployEngine] = {}
         self.actions: list[str] = []
         """The pipeline's actions in the order they ran (a manual approval, when given)."""
@@ -175,11 +191,11 @@ class FirstRelease:
             "AWS_SESSION_TOKEN": session.token,
         }
 
-    def play(self, approve: bool = True) -> None:
-        """`make deploy`, then the sample application's first run, with IAM evaluated throughout."""
+    def play(self, approve: bool = True, application: str = "sample") -> None:
+        """`make deploy`, then the application's first run, with IAM evaluated throughout."""
         with evaluated(self.iam):
             self.deploy()
-            self.run_pipeline(approve=approve)
+            self.run_pipeline(application, approve=approve)
 
     # --- make deploy --------------------------------------------------------------------------
 
@@ -234,6 +250,13 @@ class FirstRelease:
                         return
                     artifacts[action["OutputArtifacts"][0]["Name"]] = SAMPLE_APP
                     self.exported[action["Namespace"]] = {"VersionId": version}
+                elif provider == "CodeStarSourceConnection":
+                    repository = self.repositories.get(action["Configuration"]["FullRepositoryId"])
+                    if repository is None:
+                        self.stopped = f"{action['Name']} failed: no repository {action['Configuration']}"
+                        return
+                    artifacts[action["OutputArtifacts"][0]["Name"]] = repository
+                    self.exported[action["Namespace"]] = {"CommitId": "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"}
                 elif provider == "Manual":
                     if not approve:
                         return

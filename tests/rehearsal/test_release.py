@@ -15,7 +15,7 @@ import pytest
 from stacks.pipeline.buildspecs import START_DOCKER
 from tests.rehearsal.ecr_lifecycle import expired
 from tests.rehearsal.manifests import image_manifest
-from tests.rehearsal.release import FirstRelease, Timeline, moto_server
+from tests.rehearsal.release import FirstRelease, Timeline, moto_server, server_credentials
 from tests.support import Synthesized
 
 PIPELINE, STAGING, PROD = "111111111111", "222222222222", "333333333333"
@@ -24,13 +24,7 @@ PIPELINE, STAGING, PROD = "111111111111", "222222222222", "333333333333"
 @pytest.fixture(scope="module", autouse=True)
 def aws() -> Iterator[None]:
     """Overrides the package's in-process moto: these rehearsals talk to moto's server."""
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }.items():
-            patch.setenv(key, value)
+    with server_credentials():
         yield
 
 
