@@ -205,6 +205,13 @@ APP_REFUSES = [
     ),
     ({"cicd:applications": '[{"name": "web", "cpu": 8192, "memory": 512}]'}, "for cpu 8192: 16384 to 61440"),
     ({"cicd:applications": '[{"name": "web"'}, "expected JSON that parses (Expecting ',' delimiter at character 16)"),
+    (
+        {
+            "cicd:source": json.dumps({"connectionArn": CONNECTION, "repository": "o/r", "branch": "main"}),
+            "cicd:applications": '[{"name": "a"}, {"name": "b"}]',
+        },
+        "so one push would start both pipelines",
+    ),
 ]
 
 

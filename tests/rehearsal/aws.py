@@ -26,6 +26,8 @@ from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 
 REGION = "us-east-1"
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
+"""What every rehearsal's own calls sign with: moto accepts any keys."""
 PIPELINE_ACCOUNT = "123456789012"
 """moto's default account: credentials without an assumed role act in it."""
 TARGET_ACCOUNT = "222222222222"

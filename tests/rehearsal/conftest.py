@@ -7,16 +7,12 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
-from tests.rehearsal.aws import REGION
+from tests.rehearsal.aws import FAKE_CREDENTIALS
 
 
 @pytest.fixture(autouse=True)
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
+    for key, value in FAKE_CREDENTIALS.items():
         monkeypatch.setenv(key, value)
     with mock_aws():
         yield

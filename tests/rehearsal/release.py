@@ -32,7 +32,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.responses import BaseResponse
 from moto.server import ThreadedMotoServer
 
-from tests.rehearsal.aws import CodeDeployEngine
+from tests.rehearsal.aws import FAKE_CREDENTIALS, CodeDeployEngine
 from tests.rehearsal.cloudformation import CloudFormation
 from tests.rehearsal.codebuild import Build, Project, Sandbox
 from tests.rehearsal.iam import Authorizer, decision, evaluated, roles_of, service_may_assume
@@ -78,11 +78,7 @@ class Timeline:
 def server_credentials() -> Iterator[None]:
     """Credentials for moto's server (the rehearsals' own setup calls), instead of the package's in-process moto."""
     with pytest.MonkeyPatch.context() as patch:
-        for key, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": REGION,
-        }.items():
+        for key, value in FAKE_CREDENTIALS.items():
             patch.setenv(key, value)
         yield
 
