@@ -8,12 +8,14 @@ checkov checks all read the same exceptions from the same place.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import aws_cdk as cdk
 import jsii
 from constructs import IConstruct
 
 from compliance_gate.aspects.exit_hook import install_exit_hook
+from compliance_gate.aspects.report import discard_reports
 from compliance_gate.policies.acknowledgement_records import (
     METADATA_KEY,
     Acknowledgement,
@@ -38,20 +40,27 @@ def acknowledge(
     today: dt.date | None = None,
 ) -> None:
     """Accept `rule_id` findings on every resource below `scope` (and on the stack, if it is one), with
-    a reason, an owner who answers for it and an optional expiry (not already past as of `today`).
+    a reason, an owner who answers for it and an optional expiry; once it is past (as of `today`) the
+    findings are violations again.
     checkov is told to skip them only while the acknowledgement has not expired.
 
     The scope is a stack or a construct inside one: an acknowledgement on the whole app (or a Stage)
     would silence the rule everywhere, which is turning the rule off, not an exception to it.
     """
     install_exit_hook()
-    if not _in_stack(scope):
-        raise AcknowledgementError(
-            f"acknowledgement of {rule_id!r} on {scope.node.path or 'the app'}: acknowledge a stack or a construct "
-            "inside one, not the whole app or a Stage (that would turn the rule off)"
-        )
+    try:
+        if not _in_stack(scope):
+            raise AcknowledgementError(
+                f"acknowledgement of {rule_id!r} on {scope.node.path or 'the app'}: acknowledge a stack or a "
+                "construct inside one, not the whole app or a Stage (that would turn the rule off)"
+            )
+        acknowledgement = validated(rule_id, reason, expires, set(RULES_BY_ID), scope.node.path, owner)
+    except AcknowledgementError:
+        app = cdk.App.of(scope)
+        if app is not None:  # the run stops here (exit 2): no earlier run's report may look like its own
+            discard_reports(Path(app.outdir) / "compliance")
+        raise
     today = today or dt.date.today()
-    acknowledgement = validated(rule_id, reason, expires, set(RULES_BY_ID), scope.node.path, owner, today)
     register(acknowledgement)
     if isinstance(scope, cdk.Stack):
         metadata = dict(scope.template_options.metadata or {})

@@ -1,5 +1,6 @@
 """How a program under the gate ends when the gate refuses: its report and exit status 1, or one line
-and exit status 2 for a bad acknowledgement, never a traceback, whoever calls `app.synth()`."""
+and exit status 2 for a bad acknowledgement or gate setting, never a traceback, whoever calls
+`app.synth()`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 from typing import Any, Protocol
 
 from compliance_gate.policies.acknowledgement_records import AcknowledgementError
+from compliance_gate.policies.model import GateSettingsError
 
 GATE_FAILED = "ValidationFailed"
 """Text of the error app.synth() raises when a validation plugin or an error annotation fails."""
@@ -40,7 +42,7 @@ def install_exit_hook() -> None:
     previous = sys.excepthook
 
     def hook(kind: type[BaseException], error: BaseException, trace: Any) -> None:
-        if isinstance(error, AcknowledgementError):
+        if isinstance(error, AcknowledgementError | GateSettingsError):
             print(f"error: {error}", file=sys.stderr)
             sys.exit(2)
         if is_refusal(error):

@@ -13,11 +13,11 @@ from compliance_gate.aspects.construct_paths import ConstructPaths
 from compliance_gate.aspects.exit_hook import RUNS, install_exit_hook, is_refusal, print_report
 from compliance_gate.aspects.messages import describe
 from compliance_gate.aspects.plugin import CompliancePlugin
-from compliance_gate.aspects.report import write_reports
+from compliance_gate.aspects.report import discard_reports, write_reports
 from compliance_gate.aspects.rule_aspects import CatalogAspect
 from compliance_gate.policies.catalog import RULES
 from compliance_gate.policies.evaluation import FAIL, Evaluator, Result
-from compliance_gate.policies.model import DEFAULT_REGION, Resource, Rule
+from compliance_gate.policies.model import DEFAULT_REGION, GateSettingsError, Resource, Rule, check_settings
 
 _ANNOTATIONS_IN_REPORT = "@aws-cdk/core:annotationsInValidationReport"
 GATE_CONTEXT = {
@@ -146,8 +146,10 @@ def apply_gate(
     existing = getattr(app, _GATE_ATTRIBUTE, None)
     if existing is not None:
         return existing
-    _set_context(app)
     install_exit_hook()
+    check_settings(suffix, region)
+    discard_reports(Path(app.outdir) / "compliance")
+    _set_context(app)
     run = GateRun(
         suffix=suffix,
         outdir=Path(app.outdir),
@@ -167,11 +169,17 @@ _GATE_ATTRIBUTE = "_compliance_gate_run"
 
 
 def _set_context(app: cdk.App) -> None:
-    """GATE_CONTEXT on an app created without it, which CDK allows only before the first child. Called
-    later, the gate still judges everything; only `cdk synth`'s reporting stays CDK's default (the
-    CLI prints the report and fails) instead of the gate's."""
-    if app.node.children:
+    """GATE_CONTEXT on an app created without it, which CDK allows only before the first child. An app
+    that already has children and lacks it is refused: CDK would print each violation twice, without
+    the gate's summary (an app created with it as post_cli_context, like app.py's, is fine)."""
+    missing = {key: value for key, value in GATE_CONTEXT.items() if app.node.try_get_context(key) != value}
+    if not missing:
         return
-    for key, value in GATE_CONTEXT.items():
-        if app.node.try_get_context(key) != value:
-            app.node.set_context(key, value)
+    if app.node.children:
+        first = app.node.children[0].node.path
+        raise GateSettingsError(
+            f"apply_gate(app) must come right after cdk.App(), before the first construct ({first} exists): "
+            "it sets the context the gate reports with"
+        )
+    for key, value in missing.items():
+        app.node.set_context(key, value)

@@ -17,6 +17,16 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVEL = {"CRITICAL": "error", "HIGH": "error", "MEDIUM": "error", "LOW": "warning"}
 
 
+REPORTS = ("report.json", "report.md", "report.sarif")
+
+
+def discard_reports(directory: Path) -> None:
+    """Remove an earlier run's reports: a run that stops before judging (exit 2) must not leave them for
+    CI to upload as if they were its own."""
+    for name in REPORTS:
+        (directory / name).unlink(missing_ok=True)
+
+
 def write_reports(
     directory: Path, results: list[Result], rules: tuple[Rule, ...], suffix: str, region: str
 ) -> list[Path]:

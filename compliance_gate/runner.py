@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from compliance_gate.policies.model import DEFAULT_REGION
+from compliance_gate.policies.model import DEFAULT_REGION, GateSettingsError, check_settings
 
 PYTHONS = {"python", "python3", f"python3.{sys.version_info.minor}"}
 
@@ -50,6 +50,7 @@ def check(app_dir: Path, suffix: str | None, region: str, out: Path | None) -> i
     suffix = suffix or context.get("environmentSuffix")
     if not suffix:
         raise BadApp(f"{app_dir}: no --suffix given and no environmentSuffix in its cdk.json context")
+    check_settings(suffix, region)
     out = (out or app_dir / "cdk.out").resolve()
     package_root = str(Path(__file__).resolve().parent.parent)
     environment = {
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return check(args.app_dir, args.suffix, args.region, args.out)
-    except BadApp as error:
+    except (BadApp, GateSettingsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

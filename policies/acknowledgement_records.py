@@ -94,7 +94,6 @@ def validated(
     known_rules: set[str],
     where: str,
     owner: str = "",
-    today: dt.date | None = None,
 ) -> Acknowledgement:
     """An Acknowledgement of `rule_id` for the construct at `where`, or AcknowledgementError saying, in one
     line naming the construct, what is wrong."""
@@ -113,11 +112,8 @@ def validated(
             expires = dt.date.fromisoformat(expires)
         except ValueError as error:
             raise AcknowledgementError(f"{about}: expires {expires!r} is not a date (YYYY-MM-DD)") from error
-    if expires is not None and today is not None and expires < today:
-        raise AcknowledgementError(
-            f"{about}: expired on {expires.isoformat()} (today is {today.isoformat()}); fix the finding, "
-            "or renew the acknowledgement with a new date"
-        )
+    # A past expiry is not an error in the code: the acknowledgement is recorded and the gate reports its
+    # findings as violations again ("acknowledgement expired on ..."), with the owner to renew or fix it.
     return Acknowledgement(rule_id, reason.strip(), expires, where, owner.strip())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -10,6 +11,25 @@ from typing import Any
 
 DEFAULT_REGION = "us-east-1"
 """The region the gate approves unless told another (`apply_gate(region=...)`)."""
+_SUFFIX = re.compile(r"^[a-z0-9]{1,24}$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+
+
+class GateSettingsError(ValueError):
+    """The gate given settings no name or stack can meet, or applied too late: one line."""
+
+
+def check_settings(suffix: object, region: object) -> None:
+    """The suffix every name must end with and the one region, as apply_gate and the runner accept them."""
+    if not isinstance(suffix, str) or not _SUFFIX.match(suffix):
+        raise GateSettingsError(
+            f"suffix {suffix!r}: expected 1 to 24 lowercase letters or digits (it is the last token of every "
+            "name: many AWS names refuse capitals and spaces, and a '-' would make it two tokens)"
+        )
+    if not isinstance(region, str) or not _REGION.match(region):
+        raise GateSettingsError(f"region {region!r}: expected an AWS region code like us-east-1")
+
+
 STACK_TYPE = "AWS::CloudFormation::Stack"
 """Each stack is also evaluated as a pseudo-resource of this type (properties StackName,
 TerminationProtection), so stack-level policy reads like any other rule."""

@@ -10,15 +10,16 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk.assertions import Template
 
-from compliance_gate.aspects import GateRun
+from compliance_gate.aspects import GATE_CONTEXT, GateRun
 
 ROOT = Path(__file__).resolve().parent.parent
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
 
 
 def context(**overrides: Any) -> dict[str, Any]:
-    """cdk.json's context with `overrides` (keys as written in cdk.json) applied."""
-    return {**CDK_CONTEXT, **overrides}
+    """cdk.json's context with `overrides` (keys as written in cdk.json) applied, and the context the gate
+    needs (an app the gate is applied to after its stacks were built must have it from the start)."""
+    return {**CDK_CONTEXT, **GATE_CONTEXT, **overrides}
 
 
 @dataclass

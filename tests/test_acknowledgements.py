@@ -149,10 +149,9 @@ def test_an_acknowledgement_on_the_whole_app_is_refused(tmp_path: Path) -> None:
         ("CMP005", "legacy", None, "reason 'legacy' must be at least one sentence of 6 or more words"),
         ("CMP005", "We need this for now because of reasons", None, "reason .* ending with a full stop$"),
         ("CMP005", REASON, "next tuesday", "expires 'next tuesday' is not a date"),
-        ("CMP005", REASON, "2026-12-01", "expired on 2026-12-01 \\(today is 2026-12-02\\)"),
     ],
 )
-def test_acknowledgement_needs_a_rule_a_sentence_and_a_date_to_come(rule_id, reason, expires, complaint) -> None:
+def test_acknowledgement_needs_a_rule_a_sentence_and_a_date(rule_id, reason, expires, complaint) -> None:
     stack = cdk.Stack(cdk.App(), "s")
     with pytest.raises(AcknowledgementError, match=f"^acknowledgement of '{rule_id}' on s: {complaint}"):
         acknowledge(stack, rule_id, reason, owner=OWNER, expires=expires, today=dt.date(2026, 12, 2))
