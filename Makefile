@@ -59,6 +59,7 @@ test: $(VENV)/.dev .venv-iam/.installed node_modules/.installed $(SARIF_SCHEMA)
 # Third-party scanners over a fresh `cdk synth` (which already ran the gate and cdk-nag):
 # checkov with the catalog's own checks (console, SARIF, JUnit) and cfn-lint on every template.
 scan: $(VENV)/.dev node_modules/.installed
+	rm -rf $(CDK_OUT)  # a fresh assembly: templates an earlier configuration left must not be judged
 	$(CDK) synth --quiet -o $(CDK_OUT) $(CDK_ARGS)
 	mkdir -p $(REPORTS)
 	CDK_OUT=$(CDK_OUT) checkov -d $(CDK_OUT) --config-file .checkov.yaml -o cli -o sarif -o junitxml \
@@ -67,6 +68,7 @@ scan: $(VENV)/.dev node_modules/.installed
 
 # Regenerates SECURITY.md's generated tables (accepted exceptions, actions on `*`) from a fresh synth.
 security-doc: $(VENV)/.runtime .venv-iam/.installed node_modules/.installed
+	rm -rf $(CDK_OUT)
 	$(CDK) synth --quiet -o $(CDK_OUT)
 	python -m compliance_gate.aspects.register $(CDK_OUT) SECURITY.md
 	python -m tests.iam_reference $(CDK_OUT) SECURITY.md

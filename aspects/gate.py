@@ -75,15 +75,16 @@ class GateRun:
             return None
         return earlier[1]
 
-    def record(self, results: list[Result]) -> list[Result]:
-        """Keep the plugin's results, write the reports, return the violations still to be reported."""
+    def record(self, results: list[Result], templates: list[Path]) -> list[Result]:
+        """Keep the plugin's results, write the reports (the register of exceptions from `templates`, the
+        stacks this synthesis wrote), return the violations still to be reported."""
         self.results, self.completed = results, True
         self.report_paths = write_reports(
             self.outdir / "compliance", results, self.evaluator.rules, self.suffix, self.region
         )
         from compliance_gate.aspects import register  # here: `python -m compliance_gate.aspects.register` loads it once
 
-        self.report_paths.append(register.write(self.outdir))
+        self.report_paths.append(register.write(self.outdir, templates))
         failures = [result for result in results if result.status == FAIL]
         if not self.annotations_fail_synth:
             return failures

@@ -49,7 +49,7 @@ class CompliancePlugin:
         results: list[Result] = []
         for stack in context.stack_templates:
             results += self._evaluate_stack(stack)
-        violations = self._run.record(results)
+        violations = self._run.record(results, [Path(stack.template_path) for stack in context.stack_templates])
         return cdk.PolicyValidationPluginReport(
             success=not violations,
             violations=[self._violation(result) for result in violations],

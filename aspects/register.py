@@ -14,8 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compliance_gate.policies.acknowledgement_records import METADATA_KEY
+from compliance_gate.policies.assembly import manifest_templates
 
 NAG_METADATA = "aws:cdk:acknowledged-rules"
+"""Where CDK records acknowledged annotations: cdk-nag's suppressions, and aws-cdk-lib's own template
+validation (`CloudFormation-Validate::...`) acknowledgements."""
+CDK_VALIDATION = "CloudFormation-Validate::"
+TOOLS = (
+    ("gate", "Compliance gate"),
+    ("cdk-nag", "cdk-nag"),
+    ("aws-cdk-lib", "aws-cdk-lib's template validation"),
+    ("checkov", "checkov (per resource)"),
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -32,10 +42,11 @@ def _below_stack(path: str) -> str:
     return parts[1] if len(parts) > 1 else "(the stack)"
 
 
-def collect(outdir: Path) -> dict[Accepted, list[str]]:
-    """Every exception in the assembly -> the stacks it occurs in."""
+def collect(outdir: Path, templates: list[Path] | None = None) -> dict[Accepted, list[str]]:
+    """Every exception in the stacks of the assembly (`templates`, or those its manifest lists) -> the
+    stacks it occurs in."""
     found: dict[Accepted, list[str]] = defaultdict(list)
-    for template_file in sorted(outdir.glob("*.template.json")):
+    for template_file in sorted(manifest_templates(outdir) if templates is None else templates):
         stack = template_file.name.removesuffix(".template.json")
         for body in (json.loads(template_file.read_text()).get("Resources") or {}).values():
             metadata = body.get("Metadata") or {}
@@ -48,20 +59,22 @@ def collect(outdir: Path) -> dict[Accepted, list[str]]:
             for skip in (metadata.get("checkov") or {}).get("skip") or []:
                 if not skip["id"].startswith("CMP"):  # the gate's own, listed above already
                     found[Accepted("checkov", skip["id"], construct, skip["comment"])].append(stack)
-    for metadata_file in sorted(outdir.glob("*.metadata.json")):
-        stack = metadata_file.name.removesuffix(".metadata.json")
+        metadata_file = template_file.with_name(f"{stack}.metadata.json")
+        if not metadata_file.exists():
+            continue
         for path, entries in json.loads(metadata_file.read_text()).items():
             for entry in entries:
                 if entry.get("type") == NAG_METADATA:
                     for finding, reason in entry["data"].items():
                         rule = finding.removeprefix("Annotation::")
-                        found[Accepted("cdk-nag", rule, _below_stack(path), reason)].append(stack)
+                        tool = "aws-cdk-lib" if rule.startswith(CDK_VALIDATION) else "cdk-nag"
+                        found[Accepted(tool, rule, _below_stack(path), reason)].append(stack)
     return found
 
 
 def markdown(found: dict[Accepted, list[str]]) -> str:
     lines = []
-    for tool, title in (("gate", "Compliance gate"), ("cdk-nag", "cdk-nag"), ("checkov", "checkov (per resource)")):
+    for tool, title in TOOLS:
         rows = sorted((e, stacks) for e, stacks in found.items() if e.tool == tool)
         lines += [f"#### {title}: {len(rows)}", ""]
         if not rows:
@@ -75,9 +88,10 @@ def markdown(found: dict[Accepted, list[str]]) -> str:
     return "\n".join(lines)
 
 
-def write(outdir: Path) -> Path:
+def write(outdir: Path, templates: list[Path]) -> Path:
+    """exceptions.md of the stacks this synthesis wrote (its manifest is not written yet)."""
     path = outdir / "compliance" / "exceptions.md"
-    path.write_text("# Accepted exceptions\n\n" + markdown(collect(outdir)))
+    path.write_text("# Accepted exceptions\n\n" + markdown(collect(outdir, templates)))
     return path
 
 

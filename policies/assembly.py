@@ -38,6 +38,30 @@ def stack_artifact(template_path: Path) -> dict[str, Any]:
     return {}
 
 
+def manifest_templates(directory: Path) -> list[Path]:
+    """The templates of the stacks the cloud assembly's manifest lists, nested assemblies (Stages)
+    included: not files an earlier synthesis left in the directory."""
+    manifest = directory / "manifest.json"
+    if not manifest.exists():
+        return []
+    found = []
+    for artifact in read_json(manifest).get("artifacts", {}).values():
+        properties = artifact.get("properties", {})
+        if artifact.get("type") == "aws:cloudformation:stack":
+            found.append(directory / properties["templateFile"])
+        elif artifact.get("type") == "cdk:cloud-assembly":
+            found += manifest_templates(directory / properties["directoryName"])
+    return found
+
+
+def leftover(template_path: Path) -> bool:
+    """A stack template its directory's manifest does not list: left from an earlier synthesis (nested
+    stacks' templates are assets of their parent, never manifest artifacts)."""
+    if template_path.name.endswith(".nested.template.json") or not (template_path.parent / "manifest.json").exists():
+        return False
+    return not stack_artifact(template_path)
+
+
 def stack_context(template_path: Path, suffix: str, approved_region: str) -> StackContext:
     """What the manifest says of the stack a template belongs to, with the template's resources."""
     artifact = stack_artifact(template_path)

@@ -15,7 +15,7 @@ POINT = os.environ.get("GATE_DISABLED_POINT", "")
 
 
 def _no_judgement(self, context) -> cdk.PolicyValidationPluginReport:
-    self._run.record([])
+    self._run.record([], [])
     return cdk.PolicyValidationPluginReport(success=True, violations=[])
 
 

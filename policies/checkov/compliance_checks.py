@@ -23,7 +23,7 @@ from checkov.common.models.enums import CheckCategories, CheckResult
 if importlib.util.find_spec("compliance_gate") is None:  # a checkout: the package root is two folders up
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from compliance_gate.policies.assembly import stack_context
+from compliance_gate.policies.assembly import leftover, stack_context
 from compliance_gate.policies.catalog import RULES
 from compliance_gate.policies.evaluation import ACKNOWLEDGED, EXEMPT, FAIL, PASS, Evaluator
 from compliance_gate.policies.model import DEFAULT_REGION, Resource, Rule
@@ -80,6 +80,8 @@ class RuleCheck(BaseResourceCheck):
         relative, logical_id = self.entity_path.split(":", 1)[0], self.entity_path.rsplit(":", 1)[1]
         directory = cdk_out()
         template = directory / relative.lstrip("/")
+        if leftover(template):
+            return CheckResult.UNKNOWN  # not a stack of this cloud assembly: an earlier synthesis left it
         context = stack_context(template, *gate_settings(directory))
         body = context.resources[logical_id]
         resource = Resource.from_template(logical_id, body)
