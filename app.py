@@ -43,11 +43,13 @@ def new_app(outdir: str | None = None, **context: Any) -> cdk.App:
 
 
 def assemble(app: cdk.App, build: Build = build_system) -> tuple[AppConfig, Any, GateRun]:
-    """Validate the configuration, build the stacks, and put them under the gate and cdk-nag."""
+    """Validate the configuration, put the app under the gate (before any stack: it records where the code
+    creates each construct), build the stacks, and add cdk-nag."""
     config = load_config(app.node)
+    gate = apply_gate(app, suffix=config.suffix)
     built = build(app, config)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), QuotaPlugin())
-    return config, built, apply_gate(app, suffix=config.suffix)
+    return config, built, gate
 
 
 def main(build: Build = build_system, outdir: str | None = None) -> int:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import aws_cdk as cdk
+from constructs import IConstruct
 
 from compliance_gate.aspects.construct_paths import ConstructPaths
 from compliance_gate.aspects.exit_hook import RUNS, install_exit_hook, is_refusal, print_report
@@ -15,8 +16,9 @@ from compliance_gate.aspects.messages import describe
 from compliance_gate.aspects.plugin import CompliancePlugin
 from compliance_gate.aspects.report import discard_reports, write_reports
 from compliance_gate.aspects.rule_aspects import CatalogAspect
+from compliance_gate.aspects.sources import CreationSites, Site, record_sites
 from compliance_gate.policies.catalog import RULES
-from compliance_gate.policies.evaluation import FAIL, Evaluator, Result
+from compliance_gate.policies.evaluation import ACKNOWLEDGED, FAIL, Evaluator, Result
 from compliance_gate.policies.model import DEFAULT_REGION, GateSettingsError, Resource, Rule, check_settings
 
 _ANNOTATIONS_IN_REPORT = "@aws-cdk/core:annotationsInValidationReport"
@@ -48,6 +50,8 @@ class GateRun:
     annotated_messages: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     """What the Aspect said of each (construct path, rule) it annotated."""
     paths: ConstructPaths = field(default_factory=ConstructPaths)
+    sites: CreationSites = field(default_factory=CreationSites)
+    """Where the user's code created each construct (aspects/sources.py)."""
     passed: dict[str, tuple[Resource, list[Result]]] = field(default_factory=dict)
     """Resources the Aspects passed, by construct path, with their verdicts (the plugin takes them for a
     resource the synthesized template shows unchanged)."""
@@ -62,8 +66,9 @@ class GateRun:
     def describe(self, result: Result, *, with_path: bool = True, with_fix: bool = True) -> str:
         return describe(self.rule(result.rule_id), result, with_path=with_path, with_fix=with_fix)
 
-    def annotation(self, result: Result) -> str:
+    def annotation(self, result: Result, construct: IConstruct | None = None) -> str:
         """The error text the Aspect attaches to a violating construct (CDK prints the construct's path)."""
+        result = located(result, self.sites.site(construct) if construct is not None else None)
         self.annotated.add((result.path, result.rule_id))
         self.annotated_messages[(result.path, result.rule_id)] = result.messages
         return self.describe(result, with_path=False)
@@ -75,9 +80,26 @@ class GateRun:
             return None
         return earlier[1]
 
+    def located(self, results: list[Result]) -> list[Result]:
+        """Violations and acknowledged findings with the user's line that created their construct."""
+        tree = self.paths.tree
+        if tree is None:
+            return results
+        sites: dict[str, Site | None] = {}
+        found = []
+        for result in results:
+            if result.status in (FAIL, ACKNOWLEDGED):
+                where = result.path or result.stack
+                if where not in sites:
+                    sites[where] = self.sites.at_path(tree, where)
+                result = located(result, sites[where])
+            found.append(result)
+        return found
+
     def record(self, results: list[Result], templates: list[Path]) -> list[Result]:
         """Keep the plugin's results, write the reports (the register of exceptions from `templates`, the
         stacks this synthesis wrote), return the violations still to be reported."""
+        results = self.located(results)
         self.results, self.completed = results, True
         self.report_paths = write_reports(
             self.outdir / "compliance", results, self.evaluator.rules, self.suffix, self.region
@@ -108,6 +130,12 @@ class GateRun:
             f"compliance gate refused synthesis: {len(violations)} violation(s) of {', '.join(rules)} "
             f"listed above; full report: {report}"
         )
+
+
+def located(result: Result, site: Site | None) -> Result:
+    if site is None:
+        return result
+    return replace(result, source=str(site), source_region=(site.line, site.end_line, site.column, site.end_column))
 
 
 def synth(app: cdk.App, run: GateRun) -> int:
@@ -152,6 +180,7 @@ def apply_gate(
     discard_reports(Path(app.outdir) / "compliance")
     _set_context(app)
     run = GateRun(
+        sites=record_sites(),
         suffix=suffix,
         outdir=Path(app.outdir),
         evaluator=Evaluator(rules=rules, today=today or dt.date.today()),

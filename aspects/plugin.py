@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import aws_cdk as cdk
 import jsii
 
+from compliance_gate.aspects.report import VERSION
 from compliance_gate.aspects.template_check import judge_template
 from compliance_gate.policies.assembly import stack_context
 from compliance_gate.policies.evaluation import Result
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from compliance_gate.aspects.gate import GateRun
 
 PLUGIN_NAME = "compliance-gate"
-PLUGIN_VERSION = "1.0.0"
+PLUGIN_VERSION = VERSION
 
 
 @jsii.implements(cdk.IPolicyValidationPlugin)

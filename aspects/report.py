@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter
@@ -13,8 +14,14 @@ from compliance_gate.policies.evaluation import ACKNOWLEDGED, EXEMPT, FAIL, STAT
 from compliance_gate.policies.model import Rule
 
 TOOL = "compliance-gate"
+VERSION = "1.0.0"
+"""The package's version (pyproject.toml), recorded in every report."""
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVEL = {"CRITICAL": "error", "HIGH": "error", "MEDIUM": "error", "LOW": "warning"}
+SECURITY_SEVERITY = {"CRITICAL": "9.5", "HIGH": "8.0", "MEDIUM": "5.5", "LOW": "3.0"}
+"""GitHub code scanning ranks findings by `security-severity` (critical 9.0+, high 7.0-8.9, medium
+4.0-6.9, low 0.1-3.9)."""
+FINGERPRINT = "complianceGateFinding/v1"
 
 
 REPORTS = ("report.json", "report.md", "report.sarif")
@@ -81,7 +88,8 @@ def _first_screen(results: list[dict[str, Any]], rules: dict[str, dict[str, Any]
     lines = [f"## What failed ({len(failed)})", ""]
     for result in failed[:FIRST_SCREEN]:
         message = result["messages"][0] if result["messages"] else rules[result["rule_id"]]["title"]
-        lines.append(f"- **{result['rule_id']}** `{result['path'] or result['stack']}`: {message}")
+        source = f" ({result['source']})" if result.get("source") else ""
+        lines.append(f"- **{result['rule_id']}** `{result['path'] or result['stack']}`{source}: {message}")
     if len(failed) > FIRST_SCREEN:
         lines.append(f"- ... and {len(failed) - FIRST_SCREEN} more under Violations below")
     return [*lines, ""]
@@ -122,7 +130,8 @@ def markdown(document: dict[str, Any]) -> str:
         for result in chosen:
             rule = rules[result["rule_id"]]
             path, logical_id = result["path"] or result["stack"], result["logical_id"]
-            where = f"`{path}` (logical ID `{logical_id}`, {result['resource_type']})"
+            created = f", created at `{result['source']}`" if result.get("source") else ""
+            where = f"`{path}` (logical ID `{logical_id}`, {result['resource_type']}{created})"
             lines.append(f"- **{rule['id']}** {rule['title']}: {where}")
             lines += [f"  - {message}" for message in result["messages"]]
             if status == FAIL:
@@ -164,35 +173,80 @@ def _help(rule: Rule, *, markdown: bool = False) -> str:
     return f"{rule.rationale} Fix: {rule.fix} {accept}"
 
 
+def _location(result: Result) -> dict[str, Any]:
+    """The user's line that created the construct (repository-relative), else the synthesized template."""
+    if result.source and result.source_region:
+        line, end_line, column, end_column = result.source_region
+        return {
+            "artifactLocation": {"uri": result.source.rpartition(":")[0], "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": line, "startColumn": column, "endLine": end_line, "endColumn": end_column},
+        }
+    return {"artifactLocation": {"uri": Path(result.template).name or result.stack}, "region": {"startLine": 1}}
+
+
+def _fingerprint(result: Result) -> str:
+    """Stable across unrelated edits: the rule, the stack and the construct, never a line number."""
+    return hashlib.sha256(f"{result.rule_id}|{result.stack}|{result.path}|{result.logical_id}".encode()).hexdigest()
+
+
+def _suppression(result: Result) -> dict[str, Any]:
+    notes = [f"owner {result.owner}"] if result.owner else []
+    notes += [f"expires {result.expires}"] if result.expires else []
+    return {
+        "kind": "external",
+        "status": "accepted",
+        "justification": result.reason + (f" ({', '.join(notes)})" if notes else ""),
+        "properties": {"owner": result.owner, "expires": result.expires, "scope": result.scope},
+    }
+
+
+def _sarif_result(result: Result, rule: Rule, index: int) -> dict[str, Any]:
+    where = result.path or result.stack
+    entry: dict[str, Any] = {
+        "ruleId": rule.id,
+        "ruleIndex": index,
+        "level": _SARIF_LEVEL.get(rule.severity, "error"),
+        "message": {
+            "text": f"{'; '.join(result.messages)} (construct {where}, logical ID {result.logical_id}). Fix: {rule.fix}"
+        },
+        "locations": [
+            {
+                "physicalLocation": _location(result),
+                "logicalLocations": [{"name": result.logical_id, "fullyQualifiedName": where, "kind": "resource"}],
+            }
+        ],
+        "partialFingerprints": {FINGERPRINT: _fingerprint(result)},
+        "properties": {
+            "stack": result.stack,
+            "resourceType": result.resource_type,
+            "template": Path(result.template).name,
+            "security-severity": SECURITY_SEVERITY.get(rule.severity, "5.5"),
+        },
+    }
+    if result.status == ACKNOWLEDGED:
+        entry["suppressions"] = [_suppression(result)]
+    return entry
+
+
+def _sarif_rule(rule: Rule) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "name": _pascal(rule.title),
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.rationale},
+        "help": {"text": _help(rule), "markdown": _help(rule, markdown=True)},
+        "defaultConfiguration": {"level": _SARIF_LEVEL.get(rule.severity, "error")},
+        "properties": {
+            "severity": rule.severity,
+            "security-severity": SECURITY_SEVERITY.get(rule.severity, "5.5"),
+            "tags": ["security", "compliance", "cloudformation"],
+        },
+    }
+
+
 def sarif(results: list[Result], rules: tuple[Rule, ...]) -> dict[str, Any]:
     index = {rule.id: position for position, rule in enumerate(rules)}
-    sarif_results = []
-    for result in results:
-        if result.status not in (FAIL, ACKNOWLEDGED):
-            continue
-        rule = rules[index[result.rule_id]]
-        entry: dict[str, Any] = {
-            "ruleId": rule.id,
-            "ruleIndex": index[rule.id],
-            "level": _SARIF_LEVEL.get(rule.severity, "error"),
-            "message": {"text": f"{'; '.join(result.messages)}. Fix: {rule.fix}"},
-            "locations": [
-                {
-                    "physicalLocation": {"artifactLocation": {"uri": Path(result.template).name or result.stack}},
-                    "logicalLocations": [
-                        {
-                            "name": result.logical_id,
-                            "fullyQualifiedName": result.path or result.stack,
-                            "kind": "resource",
-                        }
-                    ],
-                }
-            ],
-            "properties": {"stack": result.stack, "resourceType": result.resource_type},
-        }
-        if result.status == ACKNOWLEDGED:
-            entry["suppressions"] = [{"kind": "external", "status": "accepted", "justification": result.reason}]
-        sarif_results.append(entry)
+    reported = [result for result in results if result.status in (FAIL, ACKNOWLEDGED)]
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -201,21 +255,14 @@ def sarif(results: list[Result], rules: tuple[Rule, ...]) -> dict[str, Any]:
                 "tool": {
                     "driver": {
                         "name": TOOL,
-                        "rules": [
-                            {
-                                "id": rule.id,
-                                "name": _pascal(rule.title),
-                                "shortDescription": {"text": rule.title},
-                                "fullDescription": {"text": rule.rationale},
-                                "help": {"text": _help(rule), "markdown": _help(rule, markdown=True)},
-                                "defaultConfiguration": {"level": _SARIF_LEVEL.get(rule.severity, "error")},
-                                "properties": {"severity": rule.severity, "tags": ["compliance", "cloudformation"]},
-                            }
-                            for rule in rules
-                        ],
+                        "version": VERSION,
+                        "semanticVersion": VERSION,
+                        "informationUri": Path(__file__).resolve().parents[1].as_uri(),
+                        "rules": [_sarif_rule(rule) for rule in rules],
                     }
                 },
-                "results": sarif_results,
+                "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The repository's root."}}},
+                "results": [_sarif_result(r, rules[index[r.rule_id]], index[r.rule_id]) for r in reported],
             }
         ],
     }

@@ -119,11 +119,11 @@ class RuleAspect:
             acknowledgements = read(metadata, resource.path, (context.path, resource.logical_id))
         for result in evaluator.resource(resource, context, acknowledgements):
             if result.status == FAIL:
-                cdk.Annotations.of(node).add_error(self._annotation(result))
+                cdk.Annotations.of(node).add_error(self._annotation(result, node))
 
-    def _annotation(self, result: Result) -> str:
+    def _annotation(self, result: Result, node: IConstruct) -> str:
         if self._run is not None:
-            return self._run.annotation(result)
+            return self._run.annotation(result, node)
         return describe(next(rule for rule in self.rules if rule.id == result.rule_id), result, with_path=False)
 
 

@@ -37,6 +37,11 @@ class Result:
     """The construct the acknowledgement was given on (it covers everything below it)."""
     owner: str = ""
     """Who answers for the acknowledgement."""
+    source: str = ""
+    """`file:line` of the user's code that created the construct (or its nearest enclosing one), for
+    violations and acknowledged findings; empty when unknown (checkov, a template without an app)."""
+    source_region: tuple[int, ...] = ()
+    """The creating call's (line, end line, column, end column), columns 1-based, with `source`."""
 
 
 @dataclass
