@@ -43,7 +43,7 @@ def test_acknowledged_violation_passes_and_is_reported(tmp_path: Path) -> None:
     assert "## Acknowledged exceptions (1)" in report and REASON in report
     sarif = json.loads((tmp_path / "compliance" / "report.sarif").read_text())
     (finding,) = sarif["runs"][0]["results"]
-    assert finding["suppressions"][0]["justification"] == REASON
+    assert finding["suppressions"][0]["justification"] == f"{REASON} (owner {OWNER}, expires 2099-12-31)"
 
 
 def test_expired_acknowledgement_is_a_violation_again(tmp_path: Path) -> None:

@@ -115,12 +115,12 @@ def test_a_foreign_app_adopts_the_gate_in_two_lines(python: Path, app_dir: Path,
         f"full report: {outdir}/compliance/report.md"
     )
     first_screen = (outdir / "compliance" / "report.md").read_text().splitlines()[:9]
-    assert first_screen[4:9] == [
+    assert first_screen[4:9] == [  # where each construct was created: the fixture app's own lines
         "## What failed (3)",
         "",
-        f"- **CMP002** `web-service-dev/Uploads/Resource`: {EXPECTED[0][2][0]}",
-        "- **CMP001** `web-service-dev/Work/Resource`: DeletionPolicy is Retain",
-        f"- **CMP005** `web-service-dev/Worker/Resource`: {EXPECTED[2][2][0]}",
+        f"- **CMP002** `web-service-dev/Uploads/Resource` (web_service.py:19): {EXPECTED[0][2][0]}",
+        "- **CMP001** `web-service-dev/Work/Resource` (web_service.py:29): DeletionPolicy is Retain",
+        f"- **CMP005** `web-service-dev/Worker/Resource` (web_service.py:36): {EXPECTED[2][2][0]}",
     ]
 
 

@@ -71,5 +71,6 @@ def test_markdown_first_screen_says_what_failed_and_where(gate_cases: GateCases)
     failures = [r for r in gate_cases.run.results if r.status == "fail"]
     assert lines[4] == f"## What failed ({len(failures)})"
     first = failures[0]
-    assert lines[6] == f"- **{first.rule_id}** `{first.path or first.stack}`: {first.messages[0]}"
+    assert first.source.startswith("tests/gate_cases.py:")  # where the case's code created the construct
+    assert lines[6] == f"- **{first.rule_id}** `{first.path or first.stack}` ({first.source}): {first.messages[0]}"
     assert lines.index("## Per rule") <= 6 + 15 + 2  # at most FIRST_SCREEN lines, then one "... more"
