@@ -4,8 +4,10 @@ checkov hands a check one resource; the adapter reads that resource's template a
 manifest from cdk.out (CDK_OUT, default ./cdk.out) for the stack context the rule needs, and the
 environmentSuffix and region from the gate's report in that cloud assembly. Acknowledged findings
 carry checkov's own skip metadata, so checkov lists them as skipped with the written reason; and a finding counts as
-acknowledged here only if the gate's report (written at synth) says so. Stack-level facets (region,
-termination protection, stack name) are not resources: checkov cannot see them; the gate can.
+acknowledged here only if the gate's report (written at synth) says so. A stack's own findings (its
+name, region, termination protection) have no resource of their own in checkov: each rule reports them
+on its anchor, the template's first resource (by logical ID) the rule's check applies to, with the
+stack named in the message, so checkov fails the same rules the gate does.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ from checkov.common.models.enums import CheckCategories, CheckResult
 if importlib.util.find_spec("compliance_gate") is None:  # a checkout: the package root is two folders up
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from compliance_gate.policies.assembly import leftover, stack_context
+from compliance_gate.policies.assembly import leftover, read_json, stack_context
 from compliance_gate.policies.catalog import RULES
-from compliance_gate.policies.evaluation import ACKNOWLEDGED, EXEMPT, FAIL, PASS, Evaluator
+from compliance_gate.policies.evaluation import ACKNOWLEDGED, EXEMPT, FAIL, PASS, Evaluator, Result
 from compliance_gate.policies.model import DEFAULT_REGION, Resource, Rule
 
 _CHECKOV_RESULT = {PASS: CheckResult.PASSED, ACKNOWLEDGED: CheckResult.PASSED, EXEMPT: CheckResult.PASSED}
@@ -85,13 +87,30 @@ class RuleCheck(BaseResourceCheck):
         context = stack_context(template, *gate_settings(directory))
         body = context.resources[logical_id]
         resource = Resource.from_template(logical_id, body)
-        (result,) = Evaluator(rules=(self.rule,)).resource(resource, context)
-        if result.status == FAIL and (context.name, logical_id, self.rule.id) in acknowledged(directory):
-            return CheckResult.PASSED  # acknowledged with acknowledge(), as the gate's report says
-        if result.status == FAIL:
-            self.details.extend(result.messages)
+        evaluator = Evaluator(rules=(self.rule,))
+        (result,) = evaluator.resource(resource, context)
+        failures = self._failures(result, context.name, logical_id, directory)
+        if logical_id == self._anchor(context.resources):
+            (stack,) = evaluator.stack(read_json(template), context)
+            stack_failures = self._failures(stack, context.name, context.name, directory)
+            failures += [f"stack {context.name}: {message}" for message in stack_failures]
+        if failures:
+            self.details.extend(failures)
             return CheckResult.FAILED
+        if result.status == FAIL:
+            return CheckResult.PASSED  # acknowledged with acknowledge(), as the gate's report says
         return _CHECKOV_RESULT.get(result.status, CheckResult.UNKNOWN)
+
+    def _failures(self, result: Result, stack: str, logical_id: str, directory: Path) -> list[str]:
+        """The problems of a failed verdict; none if the gate's report says acknowledge() accepted it."""
+        if result.status != FAIL or (stack, logical_id, self.rule.id) in acknowledged(directory):
+            return []
+        return list(result.messages)
+
+    def _anchor(self, resources: dict) -> str | None:
+        """The template's first resource (by logical ID) this check applies to: it carries the stack's findings."""
+        types = self.rule.resource_types
+        return min((key for key, body in resources.items() if types is None or body.get("Type") in types), default=None)
 
 
 checks = [RuleCheck(rule) for rule in RULES]
