@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from compliance_gate.policies.catalog import RULES
 from tests.gate_cases import RESOURCE_CASES, GateCases
 from tests.support import ROOT
+from tests.toolkit.checkov import run_checkov
 
-CHECKOV = ROOT / ".venv" / "bin" / "checkov"
 RESOURCE_ROUTES = ("l2", "l1", "property_override", "add_override", "raw", "include", "nested", "stage")
 
 
@@ -25,20 +22,7 @@ def checkov(gate_cases: GateCases) -> dict[str, set[tuple[str, str]]]:
     if os.environ.get("GATE_DISABLED_POINT") == "checkov":  # tests/check_enforcement_points.py
         checks_dir = outdir / "no-checks"
         checks_dir.mkdir(exist_ok=True)
-    result = subprocess.run(
-        [
-            *(str(CHECKOV), "-d", str(outdir), "--framework", "cloudformation", "--skip-download"),
-            *("--external-checks-dir", str(checks_dir)),
-            *("--check", ",".join(rule.id for rule in RULES), "-o", "json"),
-        ],
-        env={**os.environ, "CDK_OUT": str(outdir)},
-        cwd=outdir,  # away from the project's .checkov.yaml, whose `quiet` hides passed checks
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    reports = json.loads(result.stdout)
-    reports = reports if isinstance(reports, list) else [reports]
+    _, reports = run_checkov(outdir, checks_dir)
     verdicts: dict[str, set[tuple[str, str]]] = {"failed": set(), "passed": set(), "skipped": set()}
     for report in reports:
         for status in verdicts:

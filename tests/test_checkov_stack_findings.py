@@ -15,9 +15,9 @@ import pytest
 
 from compliance_gate.policies.catalog import RULES
 from tests.support import ROOT
+from tests.toolkit.checkov import run_checkov
 
 FIXTURE = ROOT / "tests" / "fixtures" / "web_service"
-CHECKOV = ROOT / ".venv" / "bin" / "checkov"
 STACK = "web-service"
 
 
@@ -41,19 +41,12 @@ def gate_failures(cdk_out: Path) -> list[tuple[str, str, tuple[str, ...]]]:
 
 
 def checkov_failures(cdk_out: Path, checks: Path) -> set[tuple[str, str]]:
-    run = subprocess.run(
-        [
-            *(str(CHECKOV), "-d", str(cdk_out), "--framework", "cloudformation", "--skip-download"),
-            *("--external-checks-dir", str(checks), "--check", ",".join(rule.id for rule in RULES), "-o", "json"),
-        ],
-        env={**os.environ, "CDK_OUT": str(cdk_out)},
-        cwd=cdk_out,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    report = json.loads(run.stdout)
-    return {(c["check_id"], c["resource"].split(".", 1)[1]) for c in report["results"]["failed_checks"]}
+    _, reports = run_checkov(cdk_out, checks)
+    return {
+        (check["check_id"], check["resource"].split(".", 1)[1])
+        for report in reports
+        for check in report["results"]["failed_checks"]
+    }
 
 
 def anchor(cdk_out: Path, rule_id: str) -> str:

@@ -52,6 +52,13 @@ def fixture_app(tmp_path: Path, script: str = "") -> Path:
     return app_dir
 
 
+def run_python(app_dir: Path, *arguments: str, **extra: str) -> subprocess.CompletedProcess:
+    """This interpreter on `arguments`, in the app's directory, with the checkout importable."""
+    return subprocess.run(
+        [sys.executable, *arguments], cwd=app_dir, env=environment(**extra), capture_output=True, text=True, check=False
+    )
+
+
 def lines(run: subprocess.CompletedProcess) -> list[str]:
     return [line for line in run.stderr.splitlines() if line.startswith("error:")]
 
@@ -69,13 +76,7 @@ def test_apply_gate_refuses_a_region_that_is_not_one(tmp_path: Path) -> None:
 
 def test_the_runner_refuses_a_bad_suffix_in_one_line(tmp_path: Path) -> None:
     app_dir = fixture_app(tmp_path)
-    run = subprocess.run(
-        [sys.executable, "-m", "compliance_gate", "check", str(app_dir), "--suffix", "my-suffix"],
-        env=environment(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = run_python(app_dir, "-m", "compliance_gate", "check", str(app_dir), "--suffix", "my-suffix")
     assert (run.returncode, run.stderr.strip().splitlines()) == (
         2,
         [
@@ -93,14 +94,7 @@ def test_a_gate_applied_after_the_stacks_is_refused_in_one_line(tmp_path: Path) 
         "app.synth()", 'apply_gate(app, suffix="dev", region="us-east-1")\napp.synth()'
     )
     (app_dir / "late.py").write_text(late)
-    run = subprocess.run(
-        [sys.executable, "late.py"],
-        cwd=app_dir,
-        env=environment(CDK_OUTDIR=str(tmp_path / "out")),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = run_python(app_dir, "late.py", CDK_OUTDIR=str(tmp_path / "out"))
     assert (run.returncode, run.stderr.strip().splitlines()) == (
         2,
         [
@@ -140,14 +134,7 @@ def test_an_acknowledgement_past_its_expiry_is_a_violation_naming_its_owner(tmp_
         "app.synth()",
     )
     outdir = tmp_path / "out"
-    run = subprocess.run(
-        [sys.executable, "variant.py"],
-        cwd=app_dir,
-        env=environment(CDK_OUTDIR=str(outdir)),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = run_python(app_dir, "variant.py", CDK_OUTDIR=str(outdir))
     assert run.returncode == 1, run.stderr[-2000:]
     results = json.loads((outdir / "compliance" / "report.json").read_text())["results"]
     (worker,) = [r for r in results if r["rule_id"] == "CMP005" and r["path"] == "web-service-dev/Worker/Resource"]

@@ -5,19 +5,16 @@ nor judged by the gate's checkov checks; and each exception is labelled with the
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from compliance_gate.aspects import register
-from compliance_gate.policies.catalog import RULES
 from tests.support import ROOT, Synthesized
+from tests.toolkit.checkov import run_checkov
 
 LEFTOVER = "cicd-old-dev"
-CHECKOV = ROOT / ".venv" / "bin" / "checkov"
 
 
 @pytest.fixture(scope="module")
@@ -57,20 +54,7 @@ def test_each_exception_is_labelled_with_its_tool(cdk_out: Path) -> None:
 
 
 def test_the_gates_checkov_checks_judge_no_leftover_template(cdk_out: Path) -> None:
-    run = subprocess.run(
-        [
-            *(str(CHECKOV), "-d", str(cdk_out), "--framework", "cloudformation", "--skip-download"),
-            *("--external-checks-dir", str(ROOT / "policies" / "checkov")),
-            *("--check", ",".join(rule.id for rule in RULES), "-o", "json"),
-        ],
-        env={**os.environ, "CDK_OUT": str(cdk_out)},
-        cwd=cdk_out,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    reports = json.loads(run.stdout)
-    reports = reports if isinstance(reports, list) else [reports]
+    status, reports = run_checkov(cdk_out, ROOT / "policies" / "checkov")
     judged = {
         check["file_path"]
         for report in reports
@@ -78,4 +62,4 @@ def test_the_gates_checkov_checks_judge_no_leftover_template(cdk_out: Path) -> N
         for check in report.get("results", {}).get(status, [])
     }
     assert judged and f"/{LEFTOVER}.template.json" not in judged
-    assert run.returncode == 0, run.stdout[-2000:]
+    assert status == 0, reports
