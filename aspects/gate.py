@@ -80,7 +80,7 @@ class GateRun:
             return None
         return earlier[1]
 
-    def located(self, results: list[Result]) -> list[Result]:
+    def with_sources(self, results: list[Result]) -> list[Result]:
         """Violations and acknowledged findings with the user's line that created their construct."""
         tree = self.paths.tree
         if tree is None:
@@ -99,7 +99,7 @@ class GateRun:
     def record(self, results: list[Result], templates: list[Path]) -> list[Result]:
         """Keep the plugin's results, write the reports (the register of exceptions from `templates`, the
         stacks this synthesis wrote), return the violations still to be reported."""
-        results = self.located(results)
+        results = self.with_sources(results)
         self.results, self.completed = results, True
         self.report_paths = write_reports(
             self.outdir / "compliance", results, self.evaluator.rules, self.suffix, self.region
@@ -133,6 +133,7 @@ class GateRun:
 
 
 def located(result: Result, site: Site | None) -> Result:
+    """The result with the user's line that created its construct, if known."""
     if site is None:
         return result
     return replace(result, source=str(site), source_region=(site.line, site.end_line, site.column, site.end_column))
