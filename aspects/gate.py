@@ -32,6 +32,9 @@ GATE_CONTEXT = {
     "aws:cdk:enable-path-metadata": True,
 }
 """Context that must win over the CLI's: pass it as the App's post_cli_context."""
+SITES = record_sites()
+"""Recording where Python creates constructs starts when the gate is imported, so a gate applied later
+(to an app created with GATE_CONTEXT) still knows every construct created after the import."""
 
 
 @dataclass
@@ -181,7 +184,7 @@ def apply_gate(
     discard_reports(Path(app.outdir) / "compliance")
     _set_context(app)
     run = GateRun(
-        sites=record_sites(),
+        sites=SITES,
         suffix=suffix,
         outdir=Path(app.outdir),
         evaluator=Evaluator(rules=rules, today=today or dt.date.today()),
