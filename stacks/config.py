@@ -245,8 +245,7 @@ def parse_config(context: dict[str, Any], suffix: Any) -> AppConfig:
     for name in overrides:
         if name not in ENVIRONMENTS:
             raise ConfigError(f"{NAMESPACE}environments.{name}", overrides[name], f"one of {', '.join(ENVIRONMENTS)}")
-    shared_source = _object(context, "source", {})
-    _fields(NAMESPACE + "source", shared_source, _SOURCE_FIELDS)
+    shared_source = _fields(NAMESPACE + "source", _object(context, "source", {}), _SOURCE_FIELDS)
     raw_apps = _list(context, "applications", None)
     applications = tuple(_application(i, raw, shared_source) for i, raw in enumerate(raw_apps))
     names = [app.name for app in applications]
@@ -388,12 +387,13 @@ _APP_SOURCE_FIELDS = {**_SOURCE_FIELDS, "folder": "folder"}
 
 
 def _source(app_key: str, raw: Any, shared: dict[str, Any]) -> Source | None:
-    """The application's own `source` over the shared `cicd:source`. Without its own, it takes the shared
-    repository if `cicd:source` names one (one application), else the S3 source bucket."""
+    """The application's own `source` over the shared `cicd:source` (its fields already checked and renamed).
+    Without its own, it takes the shared repository if `cicd:source` names one (one application), else
+    the S3 source bucket."""
     own = _fields(f"{app_key}.source", raw, _APP_SOURCE_FIELDS)
     if not own and "repository" not in shared:
         return None
-    fields = {**_fields(NAMESPACE + "source", shared, _SOURCE_FIELDS), **own}
+    fields = {**shared, **own}
 
     def key(field: str) -> str:
         camel = next(name for name, snake in _APP_SOURCE_FIELDS.items() if snake == field)
