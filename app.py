@@ -24,6 +24,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from compliance_gate.aspects import GATE_CONTEXT, AcknowledgementError, GateRun, apply_gate, synth
 from stacks.config import AppConfig, ConfigError, cdk_json_context, load_config
+from stacks.guard.bundle import MissingPackages
 from stacks.quotas import STACK_RESOURCE_LIMIT, QuotaPlugin
 from stacks.system import build_system
 
@@ -57,7 +58,7 @@ def main(build: Build = build_system, outdir: str | None = None) -> int:
     try:
         app = new_app(outdir)
         _, _, gate = assemble(app, build)
-    except (ConfigError, AcknowledgementError) as error:
+    except (ConfigError, AcknowledgementError, MissingPackages) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return synth(app, gate)

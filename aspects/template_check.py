@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from compliance_gate.policies.assembly import NestedTemplates, in_assembly, read_json, template_sections
-from compliance_gate.policies.cfn_values import as_list
 from compliance_gate.policies.evaluation import Result
 from compliance_gate.policies.model import STACK_TYPE, StackContext
-from compliance_gate.policies.sam import SAM_TRANSFORM, NotExpanded, expand
+from compliance_gate.policies.sam import expanded
 
 if TYPE_CHECKING:
     from compliance_gate.aspects.gate import GateRun
@@ -26,7 +25,7 @@ def judge_template(
     """Every rule over a template and the stack itself and, through `nested`, over its nested stacks'
     templates, whose parameters take the values their parent (`given`) gives."""
     template = run.paths.with_paths(read_json(template_path), context.path)
-    template, refusal = _expanded(template, context)
+    template, refusal = expanded(template, context.region or context.approved_region)
     sections = template_sections(template, template_path, nested)
     parameters = {
         name: {**parameter, "AllowedValues": [given[name]]} if given and name in given else parameter
@@ -46,14 +45,3 @@ def judge_template(
             values = (body.get("Properties") or {}).get("Parameters") or {}
             results += judge_template(run, nested_file, child, nested, values)
     return results
-
-
-def _expanded(template: dict, context: StackContext) -> tuple[dict, tuple[str, ...]]:
-    """A SAM template as the transform will deploy it; if it cannot be expanded, the template as it is
-    and the reason, which CMP009 reports with the transform."""
-    if SAM_TRANSFORM not in as_list(template.get("Transform")):
-        return template, ()
-    try:
-        return expand(template, context.region or context.approved_region), ()
-    except NotExpanded as error:
-        return template, (f"{SAM_TRANSFORM} ({error})",)

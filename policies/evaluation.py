@@ -15,6 +15,8 @@ from compliance_gate.policies.model import Resource, Rule, StackContext
 PASS, FAIL, ACKNOWLEDGED, NOT_APPLICABLE, EXEMPT = "pass", "fail", "acknowledged", "not_applicable", "exempt"
 Known = Callable[[Resource], "list[Result] | None"]
 """Verdicts reached before on a resource (the Aspects'), if they hold for it as given."""
+Trusted = Callable[[Resource], "list[Acknowledgement]"]
+"""The acknowledgements that count for a resource, from a source other than the template's metadata."""
 STATUSES = (PASS, FAIL, ACKNOWLEDGED, NOT_APPLICABLE, EXEMPT)
 
 
@@ -65,25 +67,38 @@ class Evaluator:
         return [self._verdict(rule, resource, stack, by_rule.get(rule.id), template, choices) for rule in self.rules]
 
     def template(
-        self, template: Mapping[str, Any], stack: StackContext, path: str = "", known: Known | None = None
+        self,
+        template: Mapping[str, Any],
+        stack: StackContext,
+        path: str = "",
+        known: Known | None = None,
+        acknowledged: Trusted | None = None,
     ) -> list[Result]:
         """Every rule over every resource of a template, and over the stack itself (a nested stack's too: its
         parameters' defaults, its sections, its own Transform). `known`: verdicts already reached on a
-        resource exactly as the template has it, taken instead of judging it again."""
-        results = self.stack(template, stack, path)
+        resource exactly as the template has it, taken instead of judging it again. `acknowledged`: where
+        acknowledgements come from instead of the template's metadata (what acknowledge() recorded)."""
+        results = self.stack(template, stack, path, acknowledged)
         for logical_id, body in (template.get("Resources") or {}).items():
             resource = Resource.from_template(logical_id, body)
             earlier = known(resource) if known else None
             if earlier is not None:
                 results += [replace(result, logical_id=logical_id, template=path) for result in earlier]
                 continue
-            acknowledged = read(body.get("Metadata"), resource.path, (stack.path, logical_id))
-            results += self.resource(resource, stack, acknowledged, path)
+            if acknowledged is None:
+                given = read(body.get("Metadata"), resource.path, (stack.path, logical_id))
+            else:
+                given = acknowledged(resource)
+            results += self.resource(resource, stack, given, path)
         return results
 
-    def stack(self, template: Mapping[str, Any], stack: StackContext, path: str = "") -> list[Result]:
+    def stack(
+        self, template: Mapping[str, Any], stack: StackContext, path: str = "", acknowledged: Trusted | None = None
+    ) -> list[Result]:
         """Every rule over the stack itself (its name, region, protection, parameters)."""
-        return self.resource(stack.stack_resource(), stack, read(template.get("Metadata"), stack.path), path)
+        resource = stack.stack_resource()
+        given = read(template.get("Metadata"), stack.path) if acknowledged is None else acknowledged(resource)
+        return self.resource(resource, stack, given, path)
 
     def _verdict(
         self,

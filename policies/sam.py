@@ -39,6 +39,17 @@ def expand(template: dict[str, Any], region: str) -> dict[str, Any]:
     return expanded
 
 
+def expanded(template: dict[str, Any], region: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """A SAM template as the transform will deploy it; if it cannot be expanded, the template as it is
+    and the reason, which CMP009 reports with the transform."""
+    if SAM_TRANSFORM not in as_list(template.get("Transform")):
+        return template, ()
+    try:
+        return expand(template, region), ()
+    except NotExpanded as error:
+        return template, (f"{SAM_TRANSFORM} ({error})",)
+
+
 def _place(expanded: dict[str, Any], template: dict[str, Any]) -> None:
     """Give each resource the translator made (a function's role, an API's stage) the construct path of the
     SAM resource it came from, whose logical ID its own begins with, so a violation names a construct."""

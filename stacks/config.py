@@ -6,6 +6,7 @@ what is expected; app.py prints it and exits non-zero.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import re
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from constructs import Node
+
+from compliance_gate.policies.stack_hook import Register, RegisterError, entry
 
 NAMESPACE = "cicd:"
 REGION = "us-east-1"
@@ -65,6 +68,11 @@ DEFAULT_TRAFFIC = {
     "prod": "Canary10Percent5Minutes",
 }
 EGRESS = ("nat", "endpoints")
+GUARD_MODES = ("fail", "warn", "off")
+BOOTSTRAP_STACK = "CDKToolkit"
+_STACK_FILTER = re.compile(r"^[a-zA-Z*?][-a-zA-Z0-9*?]{0,127}$")
+"""A stack name filter of a hook (AWS::CloudFormation::LambdaHook StackNames): a name, `*` and `?` wildcards."""
+STACK_FILTER_MAX = 50
 
 
 class ConfigError(ValueError):
@@ -136,6 +144,22 @@ class Environment:
 
 
 @dataclass(frozen=True)
+class DeployTimeGuard:
+    """The CloudFormation hook in every account (`cicd:deployTimeGuard`): a mode, or an object."""
+
+    mode: str
+    """`fail` refuses a violating stack operation, `warn` lets it go on with the violations shown,
+    `off` keeps the hook deployed but disabled."""
+    suffix: str
+    region: str
+    stacks: tuple[str, ...] = ()
+    """Stack name filters it covers; empty: every stack."""
+    exclude: tuple[str, ...] = (BOOTSTRAP_STACK,)
+    register: Register = dataclasses.field(default_factory=Register)
+    """The exceptions it accepts (a template's own acknowledgement metadata never counts)."""
+
+
+@dataclass(frozen=True)
 class AppConfig:
     suffix: str
     region: str
@@ -144,6 +168,15 @@ class AppConfig:
     approval_emails: tuple[str, ...]
     alert_emails: tuple[str, ...]
     applications: tuple[Application, ...]
+    guard: DeployTimeGuard = DeployTimeGuard(mode="fail", suffix="", region=REGION)
+
+    @property
+    def accounts(self) -> dict[str, str]:
+        """Each account of the system and the name it goes by: `pipeline`, or its first environment's."""
+        named = {self.pipeline_account: "pipeline"}
+        for env in self.environments:
+            named.setdefault(env.account, env.name)
+        return named
 
     @property
     def environment_names(self) -> tuple[str, ...]:
@@ -189,6 +222,7 @@ KNOWN_KEYS = {
     "applications",
     "source",
     "environments",
+    "deployTimeGuard",
 }
 
 
@@ -260,7 +294,60 @@ def parse_config(context: dict[str, Any], suffix: Any) -> AppConfig:
         approval_emails=_emails(context, "approvalEmails"),
         alert_emails=_emails(context, "alertEmails"),
         applications=applications,
+        guard=_guard(context.get("deployTimeGuard", "fail"), suffix, region),
     )
+
+
+def _guard(raw: Any, suffix: str, region: str) -> DeployTimeGuard:
+    """`fail`, `warn`, `off`, or {mode, stacks, excludeStacks, suffix, region, acknowledgements}."""
+    key = NAMESPACE + "deployTimeGuard"
+    raw = _decoded(key, raw)
+    fields = {"mode": raw} if isinstance(raw, str) else _fields(key, raw, _GUARD_FIELDS)
+    mode = fields.get("mode", "fail")
+    if mode not in GUARD_MODES:
+        raise ConfigError(f"{key}.mode" if isinstance(raw, dict) else key, mode, f"one of {', '.join(GUARD_MODES)}")
+    guard_suffix = _matching(
+        f"{key}.suffix", fields.get("suffix", suffix), _SUFFIX, "1 to 8 lowercase letters or digits"
+    )
+    guard_region = fields.get("region", region)
+    if guard_region != REGION:
+        raise ConfigError(f"{key}.region", guard_region, f"{REGION} (the region the hook is deployed in and judges)")
+    listed = _decoded(f"{key}.acknowledgements", fields.get("acknowledgements", []))
+    if not isinstance(listed, list):
+        raise ConfigError(f"{key}.acknowledgements", listed, "a list of exceptions (JSON)")
+    accepted = []
+    for index, item in enumerate(listed):
+        try:
+            accepted.append(entry(f"{key}.acknowledgements[{index}]", item))
+        except RegisterError as error:
+            raise ConfigError(f"{key}.acknowledgements[{index}]", item, error.problem) from None
+    return DeployTimeGuard(
+        mode=mode,
+        suffix=guard_suffix,
+        region=guard_region,
+        stacks=_stack_filters(f"{key}.stacks", fields.get("stacks", [])),
+        exclude=_stack_filters(f"{key}.excludeStacks", fields.get("exclude_stacks", [BOOTSTRAP_STACK])),
+        register=Register(tuple(accepted)),
+    )
+
+
+_GUARD_FIELDS = {
+    "mode": "mode",
+    "stacks": "stacks",
+    "excludeStacks": "exclude_stacks",
+    "suffix": "suffix",
+    "region": "region",
+    "acknowledgements": "acknowledgements",
+}
+
+
+def _stack_filters(key: str, raw: Any) -> tuple[str, ...]:
+    value = _decoded(key, raw)
+    if not isinstance(value, list) or len(value) > STACK_FILTER_MAX - 1 or len(set(value)) != len(value):
+        raise ConfigError(key, value, f"a list of at most {STACK_FILTER_MAX - 1} different stack names or patterns")
+    for pattern in value:
+        _matching(key, pattern, _STACK_FILTER, "stack names, with * and ? as wildcards (letters, digits, '-')")
+    return tuple(value)
 
 
 # --- field parsers -------------------------------------------------------------------------

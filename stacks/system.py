@@ -7,6 +7,7 @@ import aws_cdk as cdk
 from stacks.config import AppConfig
 from stacks.environment_stack import EnvironmentStack
 from stacks.foundation_stack import FoundationStack
+from stacks.guard_stack import GuardStack
 from stacks.monitoring_stack import MonitoringStack
 from stacks.naming import Names
 from stacks.pipeline_stack import PipelineStack
@@ -22,7 +23,8 @@ def build_system(app: cdk.App, config: AppConfig) -> list[cdk.Stack]:
     (its service starts on the tools repository's placeholder), then its pipeline stack, whose
     pipeline starts once on creation and deploys to every environment. They refer to each other by
     name (the service stacks to their environment's network and cluster by reference), so the
-    order is declared, not derived; no shared stack lists the applications.
+    order is declared, not derived; no shared stack lists the applications. First of all, in each
+    account, its deploy-time guard: the hook then judges every stack deployed after it.
     """
     names = Names(config.suffix)
     monitoring = MonitoringStack(app, config=config, names=names)
@@ -42,4 +44,10 @@ def build_system(app: cdk.App, config: AppConfig) -> list[cdk.Stack]:
             service.add_stack_dependency(foundation, "its service starts on the tools repository's placeholder")
             pipeline.add_stack_dependency(service, "the pipeline deploys to every environment when created")
         stacks += [*services, pipeline]
-    return stacks
+    guards = {
+        account: GuardStack(app, account=account, label=label, config=config, names=names)
+        for account, label in config.accounts.items()
+    }
+    for stack in stacks:
+        stack.add_stack_dependency(guards[stack.account], "the deploy-time guard judges every later stack operation")
+    return [*guards.values(), *stacks]

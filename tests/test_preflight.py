@@ -7,17 +7,16 @@ Credentials come from moto's STS (AssumeRole into the account the test stands fo
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from stacks.preflight import ADMINISTRATOR, cdk_options
 from tests.support import ROOT
+from tests.toolkit.moto_server import moto_endpoint
 
 PIPELINE, PROD = "111111111111", "333333333333"
 NO_CREDENTIALS = (
@@ -27,15 +26,8 @@ NO_CREDENTIALS = (
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with moto_endpoint() as url:
+        yield url
 
 
 def without_aws(tmp_path: Path) -> dict[str, str]:
