@@ -33,11 +33,11 @@ import jsii
 from constructs import IConstruct
 
 from compliance_gate.aspects.messages import describe
-from compliance_gate.policies.acknowledgement_records import METADATA_KEY, read
+from compliance_gate.policies.acknowledgement_records import ACCEPTED, METADATA_KEY, read
 from compliance_gate.policies.assembly import account_and_region
 from compliance_gate.policies.catalog import RULES, RULES_BY_ID
 from compliance_gate.policies.cfn_values import as_list
-from compliance_gate.policies.evaluation import FAIL, Evaluator, Result
+from compliance_gate.policies.evaluation import ACKNOWLEDGED, FAIL, Evaluator, Result
 from compliance_gate.policies.model import (
     DEFAULT_REGION,
     STACK_TYPE,
@@ -120,6 +120,8 @@ class RuleAspect:
         for result in evaluator.resource(resource, context, acknowledgements):
             if result.status == FAIL:
                 cdk.Annotations.of(node).add_error(self._annotation(result, node))
+            elif result.status == ACKNOWLEDGED:
+                ACCEPTED.add((context.path, resource.logical_id, result.rule_id))
 
     def _annotation(self, result: Result, node: IConstruct) -> str:
         if self._run is not None:

@@ -59,6 +59,11 @@ RECORDED: set[tuple[Acknowledgement, str, str]] = set()
 """(acknowledgement, stack construct path, logical ID) of every resource acknowledge() recorded it on."""
 
 
+ACCEPTED: set[tuple[str, str, str]] = set()
+"""(stack construct path, logical ID, rule ID) of every finding the Aspects judged and an acknowledgement
+accepted: what the deploy-time guard's register must hold for this app's stacks."""
+
+
 def register(acknowledgement: Acknowledgement) -> None:
     REGISTERED.add(acknowledgement)
 

@@ -10,7 +10,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IValidation
 
-from compliance_gate.policies.acknowledgement_records import RECORDED, REGISTERED
+from compliance_gate.policies.acknowledgement_records import ACCEPTED, RECORDED, REGISTERED
 from compliance_gate.policies.model import STACK_TYPE
 from compliance_gate.policies.stack_hook import Accepted, Register
 from stacks.config import AppConfig
@@ -162,9 +162,10 @@ class GuardStack(NamedStack):
 
 @jsii.implements(cdk.IStringProducer, IValidation)
 class _Register:
-    """The register the guard of one account trusts: cicd:deployTimeGuard's acknowledgements, and every
-    acknowledge() this app recorded on a resource (or a stack) deployed to that account. Worked out at
-    synthesis, after the acknowledgements' Aspects have run; it must fit the function's environment."""
+    """The register the guard of one account trusts: cicd:deployTimeGuard's acknowledgements, and each
+    finding of this app's stacks in that account that an acknowledge() accepted (as the rules' Aspects
+    judged it: a finding, not every resource below the acknowledgement's scope). Worked out at synthesis,
+    after the Aspects have run; it must fit the function's environment."""
 
     def __init__(self, stack: cdk.Stack, configured: Register) -> None:
         self._stack, self._configured = stack, configured
@@ -192,12 +193,12 @@ class _Register:
         }
         found = []
         for ack, stack_path, logical_id in sorted(RECORDED, key=lambda r: (r[1], r[2], r[0].rule_id)):
-            if stack_path in stacks:
+            if stack_path in stacks and (stack_path, logical_id, ack.rule_id) in ACCEPTED:
                 stack = stacks[stack_path]
                 found.append(Accepted(stack.stack_name, logical_id, _type_of(stack, logical_id), ack))
         for ack in sorted(REGISTERED, key=lambda a: (a.scope, a.rule_id)):
-            if ack.scope in stacks:
-                stack = stacks[ack.scope]
+            stack = stacks.get(ack.scope)
+            if stack is not None and (ack.scope, stack.stack_name, ack.rule_id) in ACCEPTED:
                 found.append(Accepted(stack.stack_name, stack.stack_name, STACK_TYPE, ack))
         return found
 
