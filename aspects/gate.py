@@ -17,6 +17,7 @@ from compliance_gate.aspects.plugin import CompliancePlugin
 from compliance_gate.aspects.report import discard_reports, write_reports
 from compliance_gate.aspects.rule_aspects import CatalogAspect
 from compliance_gate.aspects.sources import CreationSites, Site, record_sites
+from compliance_gate.policies.acknowledgement_records import ACCEPTED
 from compliance_gate.policies.catalog import RULES
 from compliance_gate.policies.evaluation import ACKNOWLEDGED, FAIL, Evaluator, Result
 from compliance_gate.policies.model import DEFAULT_REGION, GateSettingsError, Resource, Rule, check_settings
@@ -182,6 +183,7 @@ def apply_gate(
     install_exit_hook()
     check_settings(suffix, region)
     discard_reports(Path(app.outdir) / "compliance")
+    ACCEPTED.clear()  # another app's accepted findings (tests build many apps in one process)
     _set_context(app)
     run = GateRun(
         sites=SITES,

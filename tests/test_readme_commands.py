@@ -1,7 +1,7 @@
 """Every shell command README.md shows works as written: run with bash in a fresh copy of the repository
 (its tracked and new files), `.venv` not activated, no AWS credentials.
 
-The copy links the checkout's installed `.venv` and `node_modules` (CI's `.ci/run` creates them on a
+The copy links the checkout's installed `.venv`, `node_modules` and `.cache` (CI's `.ci/run` creates them on a
 clean clone with `make test`); its files keep their times, so make installs nothing again. Commands
 that need AWS credentials must stop with the line the README says they print.
 """
@@ -37,7 +37,7 @@ def fresh_copy(target: Path) -> Path:
         if source.is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / name)
-    for installed in (".venv", "node_modules"):
+    for installed in (".venv", "node_modules", ".cache"):
         (target / installed).symlink_to(ROOT / installed)
     return target
 

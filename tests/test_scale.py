@@ -14,6 +14,9 @@ from tests.support import CDK_CONTEXT, Synthesized, synthesize_system
 SAMPLE = CDK_CONTEXT["cicd:applications"][0]
 TWENTY = [SAMPLE] + [{**SAMPLE, "name": f"app{index:02}"} for index in range(2, 21)]
 SHARED = [
+    "cicd-guard-pipeline-dev",
+    "cicd-guard-staging-dev",
+    "cicd-guard-prod-dev",
     "cicd-monitoring-pipeline-dev",
     "cicd-foundation-pipeline-dev",
     "cicd-dev-dev",

@@ -52,10 +52,13 @@ def test_stacks_deploy_in_the_order_the_readme_gives(first_release: tuple[FirstR
     release, _ = first_release
     kinds = [name.rsplit("-", 1)[0] for name in release.order]
     assert kinds == [
+        "cicd-guard-pipeline",
         "cicd-monitoring-pipeline",
         "cicd-dev",
         "cicd-foundation-pipeline",
         "cicd-dev-sample",
+        "cicd-guard-prod",
+        "cicd-guard-staging",
         "cicd-staging",
         "cicd-staging-sample",
         "cicd-prod",
