@@ -21,7 +21,7 @@ import pytest
 
 from compliance_gate.policies.catalog import RULES_BY_ID
 from compliance_gate.policies.stack_hook import REGISTER_FIELDS
-from tests.guard_support import HOOK_ENVIRONMENT, HookRequests, stack_request
+from tests.guard_support import HOOK_ENVIRONMENT, STACK, HookRequests, stack_request
 from tests.support import Synthesized
 from tests.toolkit.moto_server import moto_endpoint
 
@@ -372,3 +372,16 @@ def test_a_guard_deployed_without_its_settings_fails_closed(
         "register: expected a JSON list of exceptions, got dict"
         in handler.handler(requests.request({"Resources": {}}))["message"]
     )
+
+
+def test_a_nested_stack_behind_a_url_is_refused_unless_the_register_accepts_it(
+    requests: HookRequests, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nested = {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": "https://example.com/child.json"}}
+    body = {"Resources": {"Child": nested}}
+    response = judged(requests, body)
+    assert response["errorCode"] == "NonCompliant"
+    assert response["message"].splitlines()[1].startswith("CMP009 Child (AWS::CloudFormation::Stack): ")
+    entry = {"stack": STACK, "logicalId": "Child", "type": "AWS::CloudFormation::Stack", "rule": "CMP009"}
+    monkeypatch.setenv("ACKNOWLEDGEMENTS", json.dumps([entry | {"reason": REASON, "owner": "platform-team"}]))
+    assert judged(requests, body)["hookStatus"] == "SUCCESS"
