@@ -101,7 +101,14 @@ def _entry_json(exception: Accepted) -> dict[str, str]:
 
 
 class _TemplateLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short forms (`!Ref`, `!GetAtt A.B`, `!Sub`, ...) read as their long forms."""
+    """YAML with CloudFormation's short forms (`!Ref`, `!GetAtt A.B`, `!Sub`, ...) read as their long forms,
+    and dates left as the strings CloudFormation reads (`AWSTemplateFormatVersion: 2010-09-09`)."""
+
+
+_TemplateLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:

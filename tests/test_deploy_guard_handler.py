@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from compliance_gate.policies.catalog import RULES_BY_ID
-from compliance_gate.policies.stack_hook import REGISTER_FIELDS
+from compliance_gate.policies.stack_hook import REGISTER_FIELDS, load_template
 from tests.guard_support import HOOK_ENVIRONMENT, STACK, HookRequests, stack_request
 from tests.support import Synthesized
 from tests.toolkit.moto_server import moto_endpoint
@@ -235,6 +235,7 @@ def test_a_template_too_large_to_pass_inline_is_read_from_the_url_and_judged(
 
 def test_yaml_templates_with_short_form_intrinsics_are_read(requests: HookRequests) -> None:
     text = (
+        "AWSTemplateFormatVersion: 2010-09-09\n"
         "Resources:\n"
         "  Uploads:\n"
         "    Type: AWS::S3::Bucket\n"
@@ -253,6 +254,7 @@ def test_yaml_templates_with_short_form_intrinsics_are_read(requests: HookReques
     assert "CMP001 Uploads (AWS::S3::Bucket): DeletionPolicy is Retain" in response["message"]
     assert "BucketName 'uploads-${AWS::Region}' does not follow resource-type-environment-suffix" in response["message"]
     assert "RoleName 'reader-role-${AWS::Region}' does not follow" in response["message"]
+    assert load_template(text)["AWSTemplateFormatVersion"] == "2010-09-09"  # a string, as CloudFormation reads it
 
 
 def test_an_update_that_fixes_a_violation_is_not_blocked_by_one_it_leaves(
