@@ -30,6 +30,7 @@ APP_NAME_MAX = 12
 ENVIRONMENTS = ("dev", "staging", "prod")
 
 _SUFFIX = re.compile(rf"^[a-z0-9]{{1,{SUFFIX_MAX}}}$")
+_SUFFIX_EXPECTED = f"1 to {SUFFIX_MAX} lowercase letters or digits"
 _ACCOUNT = re.compile(r"^\d{12}$")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 _APP_NAME = re.compile(rf"^[a-z][a-z0-9]{{0,{APP_NAME_MAX - 1}}}$")
@@ -168,7 +169,7 @@ class AppConfig:
     approval_emails: tuple[str, ...]
     alert_emails: tuple[str, ...]
     applications: tuple[Application, ...]
-    guard: DeployTimeGuard = DeployTimeGuard(mode="fail", suffix="", region=REGION)
+    guard: DeployTimeGuard
 
     @property
     def accounts(self) -> dict[str, str]:
@@ -269,7 +270,7 @@ def parse_config(context: dict[str, Any], suffix: Any) -> AppConfig:
     for key in context:
         if key not in KNOWN_KEYS:
             raise _unknown(NAMESPACE + key, context[key], sorted(NAMESPACE + k for k in KNOWN_KEYS))
-    suffix = _matching(SUFFIX_KEY, suffix, _SUFFIX, f"1 to {SUFFIX_MAX} lowercase letters or digits")
+    suffix = _matching(SUFFIX_KEY, suffix, _SUFFIX, _SUFFIX_EXPECTED)
     region = context.get("region", REGION)
     if region != REGION:
         raise ConfigError(NAMESPACE + "region", region, f"{REGION} (the only region this system deploys to)")
@@ -306,9 +307,7 @@ def _guard(raw: Any, suffix: str, region: str) -> DeployTimeGuard:
     mode = fields.get("mode", "fail")
     if mode not in GUARD_MODES:
         raise ConfigError(f"{key}.mode" if isinstance(raw, dict) else key, mode, f"one of {', '.join(GUARD_MODES)}")
-    guard_suffix = _matching(
-        f"{key}.suffix", fields.get("suffix", suffix), _SUFFIX, "1 to 8 lowercase letters or digits"
-    )
+    guard_suffix = _matching(f"{key}.suffix", fields.get("suffix", suffix), _SUFFIX, _SUFFIX_EXPECTED)
     guard_region = fields.get("region", region)
     if guard_region != REGION:
         raise ConfigError(f"{key}.region", guard_region, f"{REGION} (the region the hook is deployed in and judges)")

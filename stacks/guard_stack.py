@@ -108,10 +108,7 @@ class GuardStack(NamedStack):
             },
         )
         failure_mode, status = MODES[guard.mode]
-        self.stack_name_excluded = (*guard.exclude, self.stack_name)
-        names_filter = {"exclude": list(self.stack_name_excluded)}
-        if guard.stacks:
-            names_filter["include"] = list(guard.stacks)
+        names_filter = {"exclude": [*guard.exclude, self.stack_name], "include": list(guard.stacks) or None}
         self.hook = cloudformation.CfnLambdaHook(
             self,
             "Hook",

@@ -4,7 +4,6 @@ and the request carries a presigned URL to `{"template": ..., "previousTemplate"
 
 from __future__ import annotations
 
-import copy
 import itertools
 import json
 import uuid
@@ -73,68 +72,3 @@ def _text(template: dict | str | None) -> str:
     if template is None:
         return ""
     return template if isinstance(template, str) else json.dumps(template)
-
-
-BUCKET = {
-    "Type": "AWS::S3::Bucket",
-    "DeletionPolicy": "Delete",
-    "UpdateReplacePolicy": "Delete",
-    "Properties": {
-        "BucketName": f"orders-artifacts-{SUFFIX}",
-        "BucketEncryption": {
-            "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-        },
-        "VersioningConfiguration": {"Status": "Enabled"},
-        "LifecycleConfiguration": {
-            "Rules": [{"Status": "Enabled", "NoncurrentVersionExpiration": {"NoncurrentDays": 90}}]
-        },
-    },
-}
-PROJECT = {
-    "Type": "AWS::CodeBuild::Project",
-    "DeletionPolicy": "Delete",
-    "Properties": {
-        "Name": f"orders-build-{SUFFIX}",
-        "ServiceRole": {"Fn::GetAtt": ["DeployRole", "Arn"]},
-        "Artifacts": {"Type": "NO_ARTIFACTS"},
-        "Source": {
-            "Type": "NO_SOURCE",
-            "BuildSpec": "version: 0.2\nphases:\n  build:\n    commands:\n      - echo ok\n",
-        },
-        "Environment": {
-            "Type": "LINUX_CONTAINER",
-            "ComputeType": "BUILD_GENERAL1_SMALL",
-            "Image": "aws/codebuild/standard:7.0",
-        },
-    },
-}
-ROLE = {
-    "Type": "AWS::IAM::Role",
-    "DeletionPolicy": "Delete",
-    "Properties": {
-        "RoleName": f"orders-deploy-role-{SUFFIX}",
-        "AssumeRolePolicyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "sts:AssumeRole"}
-            ],
-        },
-        "Policies": [
-            {
-                "PolicyName": "DenyTerminate",
-                "PolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [{"Effect": "Deny", "Action": "ec2:TerminateInstances", "Resource": "*"}],
-                },
-            }
-        ],
-    },
-}
-COMPLIANT = {
-    "AWSTemplateFormatVersion": "2010-09-09",
-    "Resources": {"Artifacts": BUCKET, "Build": PROJECT, "DeployRole": ROLE},
-}
-
-
-def compliant() -> dict[str, Any]:
-    return copy.deepcopy(COMPLIANT)

@@ -28,7 +28,6 @@ PAYLOAD_LIMIT = 8 * 1024 * 1024
 """Two templates of CloudFormation's 1 MB maximum with room to spare: anything larger is not a payload."""
 FETCH_TIMEOUT = 10
 _STACK_ID = re.compile(r"^arn:aws[a-z-]*:cloudformation:([a-z0-9-]+):(\d{12}):stack/([^/]+)/")
-_SEVERITY = {"CRITICAL": "CRITICAL", "HIGH": "HIGH", "MEDIUM": "MEDIUM", "LOW": "LOW"}
 
 
 class Refusal(Exception):
@@ -149,29 +148,23 @@ def _summary(target: Target, verdict: Verdict) -> str:
 
 
 def _annotations(verdict: Verdict) -> list[dict[str, str]]:
-    notes = []
-    for status, results in (
-        ("FAILED", verdict.brought),
-        ("FAILED", verdict.carried),
-        ("SKIPPED", verdict.acknowledged),
-    ):
-        for result in results:
-            rule = RULES_BY_ID[result.rule_id]
-            note = "; ".join(result.messages)
-            if results is verdict.carried:
-                note = f"already deployed (not refused): {note}"
-            if results is verdict.acknowledged:
-                note = f"accepted until {result.expires or 'no expiry'} ({result.owner}): {result.reason}"
-            notes.append(
-                {
-                    "annotationName": f"{result.rule_id}-{result.logical_id}"[:256],
-                    "status": status,
-                    "statusMessage": note[:1024],
-                    "remediationMessage": rule.fix[:1024],
-                    "severityLevel": _SEVERITY.get(rule.severity, "MEDIUM"),
-                }
-            )
-    return notes
+    """One per finding; the rules' severities are the hook's own levels (CRITICAL, HIGH, MEDIUM, LOW)."""
+    notes = [("FAILED", result, "; ".join(result.messages)) for result in verdict.brought]
+    notes += [("FAILED", r, "already deployed (not refused): " + "; ".join(r.messages)) for r in verdict.carried]
+    notes += [
+        ("SKIPPED", r, f"accepted until {r.expires or 'no expiry'} ({r.owner}): {r.reason}")
+        for r in verdict.acknowledged
+    ]
+    return [
+        {
+            "annotationName": f"{result.rule_id}-{result.logical_id}"[:256],
+            "status": status,
+            "statusMessage": note[:1024],
+            "remediationMessage": RULES_BY_ID[result.rule_id].fix[:1024],
+            "severityLevel": RULES_BY_ID[result.rule_id].severity,
+        }
+        for status, result, note in notes
+    ]
 
 
 def _log(target: Target, verdict: Verdict) -> None:
